@@ -51,7 +51,8 @@ using OutboxHandler = std::function<absl::Status(const OutboxMessage&)>;
 struct OutboxOptions {
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
-  // Re-scan even when nobody called Wake (messages written by a previous process).
+  // Re-scan even when nobody called Wake (messages written by a previous
+  // process).
   absl::Duration poll_interval = absl::Seconds(1);
   int batch_size = 200;
 };
@@ -69,7 +70,8 @@ class Outbox {
   void RegisterHandler(std::string_view destination, std::string_view method,
                        OutboxHandler handler);
 
-  // Records `payload` for delivery once `tx` commits; wakes the dispatcher then.
+  // Records `payload` for delivery once `tx` commits; wakes the dispatcher
+  // then.
   absl::Status Enqueue(Transaction& tx, std::string_view destination,
                        std::string_view method,
                        const google::protobuf::MessageLite& payload);
@@ -89,7 +91,8 @@ class Outbox {
 
  private:
   void Run();
-  void UpdateGauges();
+  // Refreshes the gauges; returns when the next message is due.
+  absl::Time UpdateGauges();
 
   Database& db_;
   const Clock& clock_;

@@ -126,7 +126,8 @@ class Database {
  private:
   friend class Transaction;
   explicit Database(sqlite3* db) : db_(db) {}
-  absl::Status Run(bool write, absl::FunctionRef<absl::Status(Transaction&)> fn);
+  absl::Status Run(bool write,
+                   absl::FunctionRef<absl::Status(Transaction&)> fn);
   absl::Status ExecRaw(const char* sql);
 
   absl::Mutex mu_;
