@@ -30,3 +30,22 @@ absl::Status RememberResponse(Transaction& tx, std::string_view method,
 }
 
 }  // namespace handoff::internal
+
+namespace handoff {
+
+absl::StatusOr<bool> FindIdempotentResponse(
+    Database& db, std::string_view method, std::string_view request_id,
+    google::protobuf::MessageLite* out) {
+  bool found = false;
+  absl::Status status = db.Read([&](Transaction& tx) -> absl::Status {
+    absl::StatusOr<bool> seen =
+        internal::LookupResponse(tx, method, request_id, out);
+    if (!seen.ok()) return seen.status();
+    found = *seen;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return found;
+}
+
+}  // namespace handoff

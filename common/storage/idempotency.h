@@ -17,6 +17,14 @@ absl::StatusOr<Response> IdempotentWrite(
     Database& db, std::string_view method, std::string_view request_id,
     absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> fn);
 
+// Reads the response stored for (method, request_id) into `out`; false when
+// there is none. For calls that must check before doing slow work outside
+// the write transaction (e.g. asking another service).
+absl::StatusOr<bool> FindIdempotentResponse(Database& db,
+                                            std::string_view method,
+                                            std::string_view request_id,
+                                            google::protobuf::MessageLite* out);
+
 namespace internal {
 absl::StatusOr<bool> LookupResponse(Transaction& tx, std::string_view method,
                                     std::string_view request_id,
