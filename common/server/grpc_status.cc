@@ -1,1 +1,20 @@
-// being written
+#include "common/server/grpc_status.h"
+
+#include <string>
+
+namespace handoff {
+
+// absl::StatusCode and grpc::StatusCode share the canonical numbering.
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+}  // namespace handoff

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/clients/clients.h"
 #include "common/server/server.h"
@@ -47,10 +48,15 @@ struct ServiceDefaults {
   int metrics_port;     // 9102
 };
 
+// Sets every registered flag F whose variable HANDOFF_<F upper-cased> is set
+// to that value; INVALID_ARGUMENT "HANDOFF_X: <why>" on a malformed one.
+absl::Status ApplyEnvironmentToFlags();
+
 // Applies HANDOFF_* environment variables to every flag, then parses the
 // command line, sets up logging, and returns the common settings.
 // Exits with a message on a malformed value.
-CommonConfig InitService(int argc, char** argv, const ServiceDefaults& defaults);
+CommonConfig InitService(int argc, char** argv,
+                         const ServiceDefaults& defaults);
 
 // Starts metrics and the gRPC server for `module`, runs until SIGTERM or
 // SIGINT, then drains (see GrpcServer::Shutdown) and stops the background
