@@ -1,0 +1,385 @@
+#include "services/routing/routing_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+
+namespace handoff::routing {
+namespace {
+
+constexpr int kPending = v1::ASSIGNMENT_STATE_PENDING;
+constexpr int kAccepted = v1::ASSIGNMENT_STATE_ACCEPTED;
+constexpr int kBreached = v1::ASSIGNMENT_STATE_BREACHED;
+
+// Step i is schema version i + 1: append, never edit a released step.
+const std::vector<std::string>& Migrations() {
+  static const auto* steps = new std::vector<std::string>{
+      "CREATE TABLE reps (id TEXT PRIMARY KEY, body BLOB NOT NULL,"
+      " team TEXT NOT NULL, status INTEGER NOT NULL)",
+      "CREATE INDEX reps_by_team ON reps (team, id)",
+      "CREATE INDEX reps_by_status ON reps (status, id)",
+      "CREATE TABLE assignments (id TEXT PRIMARY KEY, body BLOB NOT NULL,"
+      " lead TEXT NOT NULL, rep TEXT NOT NULL, state INTEGER NOT NULL,"
+      " accept_due_time INTEGER NOT NULL, round INTEGER NOT NULL,"
+      " attempt INTEGER NOT NULL)",
+      "CREATE INDEX assignments_by_lead ON assignments (lead, round, attempt)",
+      "CREATE INDEX assignments_by_rep_state ON assignments (rep, state, id)",
+      // The durable SLA timers: pending offers by due time.
+      "CREATE INDEX assignments_by_state_due ON assignments"
+      " (state, accept_due_time)",
+      "CREATE TABLE routing_queue (lead TEXT PRIMARY KEY, body BLOB NOT NULL,"
+      " enqueue_time INTEGER NOT NULL, seq INTEGER NOT NULL,"
+      " round INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+      " previous_assignment TEXT NOT NULL)",
+      "CREATE UNIQUE INDEX routing_queue_by_seq ON routing_queue (seq)",
+      "CREATE TABLE strategy_state (pool TEXT PRIMARY KEY,"
+      " strategy TEXT NOT NULL, state TEXT NOT NULL)",
+  };
+  return *steps;
+}
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+// "leads/x" -> "x"; names written by the router are always well formed.
+std::string_view IdOf(std::string_view name) {
+  return name.substr(name.find('/') + 1);
+}
+
+absl::StatusOr<RepWithLoad> RepFromRow(const SqlRow& row) {
+  RepWithLoad out;
+  out.id = row.Bytes(0);
+  if (absl::Status s = ParseStoredProto(row.Bytes(1), &out.rep); !s.ok()) {
+    return s;
+  }
+  out.open = static_cast<int>(row.Int(2));
+  out.rep.set_open_assignments(out.open);
+  return out;
+}
+
+absl::StatusOr<std::vector<RepWithLoad>> RepsFromRows(
+    const std::vector<SqlRow>& rows) {
+  std::vector<RepWithLoad> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) {
+    absl::StatusOr<RepWithLoad> rep = RepFromRow(row);
+    if (!rep.ok()) return rep.status();
+    out.push_back(*std::move(rep));
+  }
+  return out;
+}
+
+// Columns: body, round.
+absl::StatusOr<StoredAssignment> AssignmentFromRow(const SqlRow& row) {
+  StoredAssignment out;
+  if (absl::Status s = ParseStoredProto(row.Bytes(0), &out.assignment);
+      !s.ok()) {
+    return s;
+  }
+  out.round = static_cast<int>(row.Int(1));
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredAssignment>> AssignmentsFromRows(
+    const std::vector<SqlRow>& rows) {
+  std::vector<StoredAssignment> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) {
+    absl::StatusOr<StoredAssignment> a = AssignmentFromRow(row);
+    if (!a.ok()) return a.status();
+    out.push_back(*std::move(a));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<StoredAssignment>> OptionalAssignment(
+    absl::StatusOr<std::optional<SqlRow>> row) {
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return std::nullopt;
+  absl::StatusOr<StoredAssignment> a = AssignmentFromRow(**row);
+  if (!a.ok()) return a.status();
+  return *std::move(a);
+}
+
+// Columns: lead, body, enqueue_time, round, attempt, previous_assignment.
+absl::StatusOr<QueuedLead> QueuedFromRow(const SqlRow& row) {
+  QueuedLead out;
+  out.lead_id = row.Bytes(0);
+  if (absl::Status s = ParseStoredProto(row.Bytes(1), &out.request); !s.ok()) {
+    return s;
+  }
+  out.enqueue_time = absl::FromUnixMicros(row.Int(2));
+  out.round = static_cast<int>(row.Int(3));
+  out.attempt = static_cast<int>(row.Int(4));
+  out.previous_assignment = row.Bytes(5);
+  return out;
+}
+
+// Filtered lists use numbered parameters so one parameter list serves every
+// combination of filters; the always-present keyset and limit come last.
+std::string Where(
+    std::initializer_list<std::pair<bool, const char*>> optional_terms) {
+  std::string sql;
+  for (const auto& [present, term] : optional_terms) {
+    if (present) absl::StrAppend(&sql, " AND ", term);
+  }
+  return sql;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RoutingStore>> RoutingStore::Open(Database& db) {
+  if (absl::Status s = db.Migrate("routing", Migrations()); !s.ok()) return s;
+  return std::unique_ptr<RoutingStore>(new RoutingStore(db));
+}
+
+absl::Status RoutingStore::InsertRep(Transaction& tx, std::string_view id,
+                                     const v1::Rep& rep) {
+  v1::Rep stored = rep;
+  stored.clear_open_assignments();
+  std::string body = stored.SerializeAsString();
+  return tx
+      .Exec("INSERT INTO reps (id, body, team, status) VALUES (?, ?, ?, ?)",
+            {id, SqlBlob{body}, rep.team(), static_cast<int>(rep.status())})
+      .status();
+}
+
+absl::Status RoutingStore::UpdateRep(Transaction& tx, std::string_view id,
+                                     const v1::Rep& rep) {
+  v1::Rep stored = rep;
+  stored.clear_open_assignments();
+  std::string body = stored.SerializeAsString();
+  return tx
+      .Exec("UPDATE reps SET body = ?, team = ?, status = ? WHERE id = ?",
+            {SqlBlob{body}, rep.team(), static_cast<int>(rep.status()), id})
+      .status();
+}
+
+absl::StatusOr<std::optional<RepWithLoad>> RoutingStore::FindRep(
+    Transaction& tx, std::string_view id) {
+  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
+      "SELECT r.id, r.body, (SELECT COUNT(*) FROM assignments a"
+      " WHERE a.rep = r.id AND a.state IN (?, ?)) FROM reps r WHERE r.id = ?",
+      {kPending, kAccepted, id});
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return std::nullopt;
+  absl::StatusOr<RepWithLoad> rep = RepFromRow(**row);
+  if (!rep.ok()) return rep.status();
+  return *std::move(rep);
+}
+
+absl::StatusOr<std::vector<RepWithLoad>> RoutingStore::ListReps(
+    Transaction& tx, const RepFilter& filter, const PageRequest& page) {
+  std::string sql = absl::StrCat(
+      "SELECT r.id, r.body, (SELECT COUNT(*) FROM assignments a"
+      " WHERE a.rep = r.id AND a.state IN (?1, ?2)) FROM reps r"
+      " WHERE r.id > ?5",
+      Where({{!filter.team.empty(), "r.team = ?3"},
+             {filter.status != v1::REP_STATUS_UNSPECIFIED, "r.status = ?4"}}),
+      " ORDER BY r.id LIMIT ?6");
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      sql, {kPending, kAccepted, filter.team, static_cast<int>(filter.status),
+            page.after_key, page.limit + 1});
+  if (!rows.ok()) return rows.status();
+  return RepsFromRows(*rows);
+}
+
+absl::StatusOr<std::vector<RepWithLoad>> RoutingStore::RoutingCandidates(
+    Transaction& tx) {
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      "SELECT r.id, r.body, (SELECT COUNT(*) FROM assignments a"
+      " WHERE a.rep = r.id AND a.state IN (?, ?)) FROM reps r ORDER BY r.id",
+      {kPending, kAccepted});
+  if (!rows.ok()) return rows.status();
+  return RepsFromRows(*rows);
+}
+
+absl::Status RoutingStore::InsertAssignment(Transaction& tx,
+                                            std::string_view id,
+                                            const StoredAssignment& stored) {
+  const v1::Assignment& a = stored.assignment;
+  std::string body = a.SerializeAsString();
+  return tx
+      .Exec(
+          "INSERT INTO assignments (id, body, lead, rep, state,"
+          " accept_due_time, round, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          {id, SqlBlob{body}, IdOf(a.lead()), IdOf(a.rep()),
+           static_cast<int>(a.state()),
+           Micros(FromProtoTime(a.accept_due_time())), stored.round,
+           a.attempt()})
+      .status();
+}
+
+absl::StatusOr<bool> RoutingStore::UpdateAssignmentIf(
+    Transaction& tx, std::string_view id, const v1::Assignment& assignment,
+    v1::AssignmentState expected) {
+  std::string body = assignment.SerializeAsString();
+  absl::StatusOr<int64_t> changed = tx.Exec(
+      "UPDATE assignments SET body = ?, state = ? WHERE id = ? AND state = ?",
+      {SqlBlob{body}, static_cast<int>(assignment.state()), id,
+       static_cast<int>(expected)});
+  if (!changed.ok()) return changed.status();
+  return *changed > 0;
+}
+
+absl::StatusOr<std::optional<StoredAssignment>> RoutingStore::FindAssignment(
+    Transaction& tx, std::string_view id) {
+  return OptionalAssignment(
+      tx.QueryOne("SELECT body, round FROM assignments WHERE id = ?", {id}));
+}
+
+absl::StatusOr<std::optional<StoredAssignment>>
+RoutingStore::LatestAssignmentForLead(Transaction& tx,
+                                      std::string_view lead_id) {
+  return OptionalAssignment(
+      tx.QueryOne("SELECT body, round FROM assignments WHERE lead = ?"
+                  " ORDER BY round DESC, attempt DESC LIMIT 1",
+                  {lead_id}));
+}
+
+absl::StatusOr<std::set<std::string>> RoutingStore::BreachedRepsInRound(
+    Transaction& tx, std::string_view lead_id, int round) {
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      "SELECT rep FROM assignments WHERE lead = ? AND round = ? AND state = ?",
+      {lead_id, round, kBreached});
+  if (!rows.ok()) return rows.status();
+  std::set<std::string> reps;
+  for (const SqlRow& row : *rows) reps.insert(row.Bytes(0));
+  return reps;
+}
+
+absl::StatusOr<std::vector<StoredAssignment>> RoutingStore::DuePending(
+    Transaction& tx, absl::Time now, int limit) {
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      "SELECT body, round FROM assignments WHERE state = ?"
+      " AND accept_due_time <= ? ORDER BY accept_due_time LIMIT ?",
+      {kPending, Micros(now), limit});
+  if (!rows.ok()) return rows.status();
+  return AssignmentsFromRows(*rows);
+}
+
+absl::StatusOr<std::optional<absl::Time>> RoutingStore::EarliestPendingDue(
+    Transaction& tx) {
+  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
+      "SELECT MIN(accept_due_time) FROM assignments WHERE state = ?",
+      {kPending});
+  if (!row.ok()) return row.status();
+  if (!row->has_value() || (*row)->IsNull(0)) return std::nullopt;
+  return absl::FromUnixMicros((*row)->Int(0));
+}
+
+absl::StatusOr<int64_t> RoutingStore::CountPending(Transaction& tx) {
+  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
+      "SELECT COUNT(*) FROM assignments WHERE state = ?", {kPending});
+  if (!row.ok()) return row.status();
+  return row->has_value() ? (*row)->Int(0) : 0;
+}
+
+absl::StatusOr<std::vector<StoredAssignment>> RoutingStore::ListAssignments(
+    Transaction& tx, const AssignmentFilter& filter, const PageRequest& page) {
+  std::string sql = absl::StrCat(
+      "SELECT body, round FROM assignments WHERE id > ?4",
+      Where({{!filter.rep_id.empty(), "rep = ?1"},
+             {!filter.lead_id.empty(), "lead = ?2"},
+             {filter.state != v1::ASSIGNMENT_STATE_UNSPECIFIED, "state = ?3"}}),
+      " ORDER BY id LIMIT ?5");
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      sql, {filter.rep_id, filter.lead_id, static_cast<int>(filter.state),
+            page.after_key, page.limit + 1});
+  if (!rows.ok()) return rows.status();
+  return AssignmentsFromRows(*rows);
+}
+
+absl::Status RoutingStore::Enqueue(Transaction& tx, const QueuedLead& entry) {
+  std::string body = entry.request.SerializeAsString();
+  return tx
+      .Exec(
+          "INSERT INTO routing_queue (lead, body, enqueue_time, seq, round,"
+          " attempt, previous_assignment) VALUES (?, ?, ?,"
+          " (SELECT COALESCE(MAX(seq), 0) + 1 FROM routing_queue), ?, ?, ?)",
+          {entry.lead_id, SqlBlob{body}, Micros(entry.enqueue_time),
+           entry.round, entry.attempt, entry.previous_assignment})
+      .status();
+}
+
+absl::Status RoutingStore::Dequeue(Transaction& tx, std::string_view lead_id) {
+  return tx.Exec("DELETE FROM routing_queue WHERE lead = ?", {lead_id})
+      .status();
+}
+
+absl::StatusOr<std::optional<QueuedLead>> RoutingStore::FindQueued(
+    Transaction& tx, std::string_view lead_id) {
+  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
+      "SELECT lead, body, enqueue_time, round, attempt, previous_assignment"
+      " FROM routing_queue WHERE lead = ?",
+      {lead_id});
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return std::nullopt;
+  absl::StatusOr<QueuedLead> entry = QueuedFromRow(**row);
+  if (!entry.ok()) return entry.status();
+  return *std::move(entry);
+}
+
+absl::StatusOr<int> RoutingStore::QueuePosition(Transaction& tx,
+                                                std::string_view lead_id) {
+  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
+      "SELECT COUNT(*) FROM routing_queue WHERE seq <="
+      " (SELECT seq FROM routing_queue WHERE lead = ?)",
+      {lead_id});
+  if (!row.ok()) return row.status();
+  return row->has_value() ? static_cast<int>((*row)->Int(0)) : 0;
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, QueuedLead>>>
+RoutingStore::QueuedAfter(Transaction& tx, int64_t after_seq, int limit) {
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      "SELECT lead, body, enqueue_time, round, attempt, previous_assignment,"
+      " seq FROM routing_queue WHERE seq > ? ORDER BY seq LIMIT ?",
+      {after_seq, limit});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<int64_t, QueuedLead>> out;
+  out.reserve(rows->size());
+  for (const SqlRow& row : *rows) {
+    absl::StatusOr<QueuedLead> entry = QueuedFromRow(row);
+    if (!entry.ok()) return entry.status();
+    out.emplace_back(row.Int(6), *std::move(entry));
+  }
+  return out;
+}
+
+absl::StatusOr<QueueStats> RoutingStore::GetQueueStats(Transaction& tx) {
+  absl::StatusOr<std::optional<SqlRow>> row =
+      tx.QueryOne("SELECT COUNT(*), MIN(enqueue_time) FROM routing_queue");
+  if (!row.ok()) return row.status();
+  QueueStats stats;
+  if (!row->has_value()) return stats;
+  stats.depth = (*row)->Int(0);
+  if (!(*row)->IsNull(1)) {
+    stats.oldest_enqueue_time = absl::FromUnixMicros((*row)->Int(1));
+  }
+  return stats;
+}
+
+absl::StatusOr<std::string> RoutingStore::LoadStrategyState(
+    Transaction& tx, std::string_view pool) {
+  absl::StatusOr<std::optional<SqlRow>> row =
+      tx.QueryOne("SELECT state FROM strategy_state WHERE pool = ?", {pool});
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return std::string();
+  return (*row)->Bytes(0);
+}
+
+absl::Status RoutingStore::SaveStrategyState(Transaction& tx,
+                                             std::string_view pool,
+                                             std::string_view strategy,
+                                             std::string_view state) {
+  return tx
+      .Exec(
+          "INSERT INTO strategy_state (pool, strategy, state) VALUES (?, ?, ?)"
+          " ON CONFLICT (pool) DO UPDATE SET strategy = excluded.strategy,"
+          " state = excluded.state",
+          {pool, strategy, state})
+      .status();
+}
+
+}  // namespace handoff::routing

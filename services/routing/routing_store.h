@@ -1,0 +1,138 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/listing.h"
+#include "common/storage/database.h"
+#include "handoff/routing/v1/routing.pb.h"
+
+namespace handoff::routing {
+
+// An assignment row: the proto plus the routing round it belongs to. A round
+// starts when a lead is routed and ends when it is rejected, recycled or
+// converted; a later RouteLead (the lead was re-qualified) starts the next.
+struct StoredAssignment {
+  v1::Assignment assignment;
+  int round = 1;
+};
+
+// A rep with its open (pending or accepted) assignments counted.
+struct RepWithLoad {
+  std::string id;
+  v1::Rep rep;
+  int open = 0;
+};
+
+// A lead waiting for an eligible rep. `attempt` is the attempt number the
+// next offer will carry; exclusions come from the round's breached offers.
+struct QueuedLead {
+  std::string lead_id;
+  // lead and lead_summary; request_id cleared.
+  v1::RouteLeadRequest request;
+  absl::Time enqueue_time;
+  int round = 1;
+  int attempt = 1;
+  // assignments/{id} that breached before the lead was queued, if any.
+  std::string previous_assignment;
+};
+
+struct RepFilter {
+  std::string team;
+  v1::RepStatus status = v1::REP_STATUS_UNSPECIFIED;
+};
+
+struct AssignmentFilter {
+  std::string rep_id;
+  std::string lead_id;
+  v1::AssignmentState state = v1::ASSIGNMENT_STATE_UNSPECIFIED;
+};
+
+struct QueueStats {
+  int64_t depth = 0;
+  std::optional<absl::Time> oldest_enqueue_time;
+};
+
+// All SQL of the routing service. Methods take the caller's transaction so a
+// domain operation (state change, strategy pointer, outbox message) commits
+// as one unit.
+class RoutingStore {
+ public:
+  // Applies the routing schema migrations.
+  static absl::StatusOr<std::unique_ptr<RoutingStore>> Open(Database& db);
+
+  Database& db() { return db_; }
+
+  // Reps.
+  absl::Status InsertRep(Transaction& tx, std::string_view id,
+                         const v1::Rep& rep);
+  absl::Status UpdateRep(Transaction& tx, std::string_view id,
+                         const v1::Rep& rep);
+  absl::StatusOr<std::optional<RepWithLoad>> FindRep(Transaction& tx,
+                                                     std::string_view id);
+  // Up to page.limit + 1 reps after page.after_key, by id.
+  absl::StatusOr<std::vector<RepWithLoad>> ListReps(Transaction& tx,
+                                                    const RepFilter& filter,
+                                                    const PageRequest& page);
+  // Every rep, ordered by id, with its load: the routing candidates.
+  absl::StatusOr<std::vector<RepWithLoad>> RoutingCandidates(Transaction& tx);
+
+  // Assignments.
+  absl::Status InsertAssignment(Transaction& tx, std::string_view id,
+                                const StoredAssignment& stored);
+  // Writes `assignment` only if the row is still in `expected` state;
+  // returns whether it did, so racing state changes apply once.
+  absl::StatusOr<bool> UpdateAssignmentIf(Transaction& tx, std::string_view id,
+                                          const v1::Assignment& assignment,
+                                          v1::AssignmentState expected);
+  absl::StatusOr<std::optional<StoredAssignment>> FindAssignment(
+      Transaction& tx, std::string_view id);
+  // The lead's most recent offer (highest round, then attempt).
+  absl::StatusOr<std::optional<StoredAssignment>> LatestAssignmentForLead(
+      Transaction& tx, std::string_view lead_id);
+  // Rep ids that let this lead lapse in `round`.
+  absl::StatusOr<std::set<std::string>> BreachedRepsInRound(
+      Transaction& tx, std::string_view lead_id, int round);
+  // Pending offers due at or before `now`, earliest first.
+  absl::StatusOr<std::vector<StoredAssignment>> DuePending(Transaction& tx,
+                                                           absl::Time now,
+                                                           int limit);
+  absl::StatusOr<std::optional<absl::Time>> EarliestPendingDue(Transaction& tx);
+  absl::StatusOr<int64_t> CountPending(Transaction& tx);
+  absl::StatusOr<std::vector<StoredAssignment>> ListAssignments(
+      Transaction& tx, const AssignmentFilter& filter, const PageRequest& page);
+
+  // Routing queue, oldest first.
+  absl::Status Enqueue(Transaction& tx, const QueuedLead& entry);
+  absl::Status Dequeue(Transaction& tx, std::string_view lead_id);
+  absl::StatusOr<std::optional<QueuedLead>> FindQueued(
+      Transaction& tx, std::string_view lead_id);
+  // 1-based position of a queued lead.
+  absl::StatusOr<int> QueuePosition(Transaction& tx, std::string_view lead_id);
+  // Up to `limit` entries queued after position `after_seq`, oldest first;
+  // each entry's seq is returned alongside for resuming.
+  absl::StatusOr<std::vector<std::pair<int64_t, QueuedLead>>> QueuedAfter(
+      Transaction& tx, int64_t after_seq, int limit);
+  absl::StatusOr<QueueStats> GetQueueStats(Transaction& tx);
+
+  // Strategy state per pool (for round robin: the last picked rep id).
+  absl::StatusOr<std::string> LoadStrategyState(Transaction& tx,
+                                                std::string_view pool);
+  absl::Status SaveStrategyState(Transaction& tx, std::string_view pool,
+                                 std::string_view strategy,
+                                 std::string_view state);
+
+ private:
+  explicit RoutingStore(Database& db) : db_(db) {}
+  Database& db_;
+};
+
+}  // namespace handoff::routing

@@ -1,0 +1,646 @@
+#include "services/routing/router.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "common/ids.h"
+#include "common/proto_time.h"
+#include "tests/services/routing/routing_fixture.h"
+
+namespace handoff::routing {
+namespace {
+
+using campaign::v1::LEAD_EVENT_ACCEPTED;
+using campaign::v1::LEAD_EVENT_RECYCLED;
+using campaign::v1::LEAD_EVENT_REJECTED;
+using testing::HasSubstr;
+using testing::Not;
+
+using RouterTest = RoutingFixture;
+
+constexpr absl::Duration kWindow = absl::Minutes(30);
+
+TEST_F(RouterTest, RoundRobinRotatesThroughRepsInIdOrder) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const std::string c = AddRep("C");
+  std::vector<std::string> picked;
+  for (int i = 0; i < 4; ++i) {
+    picked.push_back(Offer("leads/l" + std::to_string(i)).rep());
+  }
+  EXPECT_EQ(picked, (std::vector<std::string>{a, b, c, a}));
+}
+
+TEST_F(RouterTest, OfferCarriesItsSlaAndLeadSummary) {
+  const std::string a = AddRep("A");
+  const absl::Time now = clock_.Now();
+  v1::Assignment offer = Offer("leads/l1");
+  EXPECT_TRUE(offer.name().starts_with("assignments/"));
+  EXPECT_EQ(offer.lead(), "leads/l1");
+  EXPECT_EQ(offer.rep(), a);
+  EXPECT_EQ(offer.team(), "emea");
+  EXPECT_EQ(offer.state(), v1::ASSIGNMENT_STATE_PENDING);
+  EXPECT_EQ(offer.attempt(), 1);
+  EXPECT_EQ(FromProtoTime(offer.offer_time()), now);
+  EXPECT_EQ(FromProtoTime(offer.accept_due_time()), now + kWindow);
+  EXPECT_EQ(offer.lead_summary().score(), 80);
+  EXPECT_EQ(GetRep(a).open_assignments(), 1);
+  EXPECT_EQ(Get(offer.name()).SerializeAsString(), offer.SerializeAsString());
+}
+
+TEST_F(RouterTest, RoundRobinPointerSurvivesARestart) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  EXPECT_EQ(Offer("leads/l1").rep(), a);
+  NewRouter();
+  EXPECT_EQ(Offer("leads/l2").rep(), b);
+  NewRouter();
+  EXPECT_EQ(Offer("leads/l3").rep(), a);
+}
+
+TEST_F(RouterTest, CapacityIsRespectedAndTheRestIsQueued) {
+  const std::string a = AddRep("A", 1);
+  const std::string b = AddRep("B", 2);
+  EXPECT_EQ(Offer("leads/l1").rep(), a);
+  EXPECT_EQ(Offer("leads/l2").rep(), b);
+  EXPECT_EQ(Offer("leads/l3").rep(), b);
+  absl::StatusOr<v1::RouteLeadResponse> fourth = Route("leads/l4");
+  ASSERT_TRUE(fourth.ok()) << fourth.status();
+  EXPECT_TRUE(fourth->queued());
+  EXPECT_EQ(fourth->queue_position(), 1);
+  EXPECT_FALSE(fourth->has_assignment());
+  EXPECT_EQ(GetRep(a).open_assignments(), 1);
+  EXPECT_EQ(GetRep(b).open_assignments(), 2);
+}
+
+TEST_F(RouterTest, AwayRepsAreSkipped) {
+  AddRep("A", 5, v1::REP_STATUS_AWAY);
+  const std::string b = AddRep("B");
+  EXPECT_EQ(Offer("leads/l1").rep(), b);
+  EXPECT_EQ(Offer("leads/l2").rep(), b);
+}
+
+TEST_F(RouterTest, ExplanationListsCandidatesExclusionsAndPointer) {
+  const std::string away = AddRep("Away", 1, v1::REP_STATUS_AWAY);
+  const std::string full = AddRep("Full", 1);
+  const std::string free = AddRep("Free", 3);
+  EXPECT_EQ(Offer("leads/l1").rep(), full);
+  v1::Assignment offer = Offer("leads/l2");
+  EXPECT_EQ(offer.rep(), free);
+  const std::string& why = offer.explanation();
+  EXPECT_THAT(why, HasSubstr("round_robin"));
+  EXPECT_THAT(why, HasSubstr("considered 3 reps, 1 eligible"));
+  EXPECT_THAT(why, HasSubstr(away + ": excluded, away"));
+  EXPECT_THAT(why, HasSubstr(full + ": excluded, at capacity 1/1"));
+  EXPECT_THAT(why, HasSubstr(free + ": eligible, open 0/3"));
+  EXPECT_THAT(why, HasSubstr("pointer before " + full));
+  EXPECT_THAT(why, HasSubstr("pointer after " + free));
+}
+
+TEST_F(RouterTest, RoutingTheSameLeadAgainReturnsTheSameAssignment) {
+  AddRep("A");
+  AddRep("B");
+  v1::Assignment first = Offer("leads/l1");
+  absl::StatusOr<v1::RouteLeadResponse> again = Route("leads/l1", "other-id");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->assignment().name(), first.name());
+  ASSERT_TRUE(Accept(first.name(), first.rep()).ok());
+  again = Route("leads/l1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->assignment().name(), first.name());
+  EXPECT_EQ(again->assignment().state(), v1::ASSIGNMENT_STATE_ACCEPTED);
+  EXPECT_EQ(CountAssignments(), 1);
+}
+
+TEST_F(RouterTest, RequestIdReplaysTheFirstResultAndANewOneStartsANewRound) {
+  AddRep("A");
+  absl::StatusOr<v1::RouteLeadResponse> first = Route("leads/l1", "mql-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  const v1::Assignment offer = first->assignment();
+  ASSERT_TRUE(
+      Reject(offer.name(), offer.rep(), v1::REJECT_REASON_NO_BUDGET).ok());
+
+  // A retry of the first call: the stored result, no new round.
+  absl::StatusOr<v1::RouteLeadResponse> retry = Route("leads/l1", "mql-1");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->SerializeAsString(), first->SerializeAsString());
+  // Without a request id the ended round is reported.
+  absl::StatusOr<v1::RouteLeadResponse> anonymous = Route("leads/l1");
+  ASSERT_TRUE(anonymous.ok()) << anonymous.status();
+  EXPECT_TRUE(anonymous->recycled());
+  EXPECT_EQ(anonymous->assignment().state(), v1::ASSIGNMENT_STATE_REJECTED);
+  EXPECT_EQ(CountAssignments(), 1);
+
+  // Marketing re-qualified the lead: a new request starts a new round.
+  absl::StatusOr<v1::RouteLeadResponse> requalified =
+      Route("leads/l1", "mql-2");
+  ASSERT_TRUE(requalified.ok()) << requalified.status();
+  EXPECT_NE(requalified->assignment().name(), offer.name());
+  EXPECT_EQ(requalified->assignment().state(), v1::ASSIGNMENT_STATE_PENDING);
+  EXPECT_EQ(requalified->assignment().attempt(), 1);
+  EXPECT_EQ(CountAssignments(), 2);
+}
+
+TEST_F(RouterTest, QueuedLeadsWaitInOrderAndDrainWhenARepBecomesAvailable) {
+  const std::string a = AddRep("A", 1, v1::REP_STATUS_AWAY);
+  absl::StatusOr<v1::RouteLeadResponse> l1 = Route("leads/l1");
+  absl::StatusOr<v1::RouteLeadResponse> l2 = Route("leads/l2");
+  ASSERT_TRUE(l1.ok() && l2.ok());
+  EXPECT_TRUE(l1->queued());
+  EXPECT_EQ(l1->queue_position(), 1);
+  EXPECT_EQ(l2->queue_position(), 2);
+  // Routing a queued lead again reports its place and adds nothing.
+  absl::StatusOr<v1::RouteLeadResponse> again = Route("leads/l2");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->queued());
+  EXPECT_EQ(again->queue_position(), 2);
+
+  ASSERT_TRUE(UpdateRep(a, 1, v1::REP_STATUS_AVAILABLE).ok());
+  ASSERT_EQ(AssignmentsOf("leads/l1").size(), 1u);
+  EXPECT_EQ(AssignmentsOf("leads/l1")[0].rep(), a);
+  EXPECT_TRUE(AssignmentsOf("leads/l2").empty());
+  absl::StatusOr<v1::RouteLeadResponse> still = Route("leads/l2");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->queue_position(), 1);
+
+  // More capacity takes the next one.
+  ASSERT_TRUE(UpdateRep(a, 2, v1::REP_STATUS_AVAILABLE).ok());
+  EXPECT_EQ(AssignmentsOf("leads/l2").size(), 1u);
+  EXPECT_EQ(GetRep(a).open_assignments(), 2);
+}
+
+TEST_F(RouterTest, ANewRepDrainsTheQueue) {
+  EXPECT_TRUE(Route("leads/l1")->queued());
+  const std::string a = AddRep("A");
+  ASSERT_EQ(AssignmentsOf("leads/l1").size(), 1u);
+  EXPECT_EQ(AssignmentsOf("leads/l1")[0].rep(), a);
+}
+
+TEST_F(RouterTest, AcceptByTheOfferedRepNotifiesCampaign) {
+  AddRep("A");
+  const v1::Assignment offer = Offer("leads/l1");
+  clock_.Advance(absl::Minutes(7));
+  absl::StatusOr<v1::Assignment> accepted = Accept(offer.name(), offer.rep());
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_EQ(accepted->state(), v1::ASSIGNMENT_STATE_ACCEPTED);
+  EXPECT_EQ(FromProtoTime(accepted->accept_time()), clock_.Now());
+  EXPECT_NE(accepted->etag(), offer.etag());
+  EXPECT_EQ(Get(offer.name()).state(), v1::ASSIGNMENT_STATE_ACCEPTED);
+
+  std::vector<SentMessage> sent = Outgoing();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].destination, "campaign");
+  EXPECT_EQ(sent[0].method, "UpdateLeadStage");
+  EXPECT_EQ(sent[0].request.lead(), "leads/l1");
+  EXPECT_EQ(sent[0].request.event(), LEAD_EVENT_ACCEPTED);
+  EXPECT_EQ(sent[0].request.rep(), offer.rep());
+  EXPECT_EQ(FromProtoTime(sent[0].request.event_time()), clock_.Now());
+  EXPECT_THAT(metrics_->Render(),
+              HasSubstr("handoff_routing_time_to_accept_seconds_count 1"));
+}
+
+TEST_F(RouterTest, AcceptByAnotherRepOrWhenNotPendingIsFailedPrecondition) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const v1::Assignment offer = Offer("leads/l1");
+  ASSERT_EQ(offer.rep(), a);
+
+  absl::Status wrong_rep = Accept(offer.name(), b).status();
+  EXPECT_TRUE(FailsNaming(wrong_rep, absl::StatusCode::kFailedPrecondition,
+                          offer.name() + ": offered to " + a));
+  EXPECT_EQ(Get(offer.name()).state(), v1::ASSIGNMENT_STATE_PENDING);
+  EXPECT_TRUE(Outgoing().empty());
+
+  ASSERT_TRUE(Accept(offer.name(), a).ok());
+  EXPECT_TRUE(FailsNaming(Accept(offer.name(), a).status(),
+                          absl::StatusCode::kFailedPrecondition,
+                          "is ACCEPTED, not PENDING"));
+  EXPECT_TRUE(
+      FailsNaming(Reject(offer.name(), a, v1::REJECT_REASON_NOT_A_FIT).status(),
+                  absl::StatusCode::kFailedPrecondition, "not PENDING"));
+  EXPECT_EQ(Outgoing().size(), 1u);
+
+  v1::AcceptAssignmentRequest unknown;
+  unknown.set_name("assignments/nope");
+  unknown.set_rep(a);
+  EXPECT_EQ(router_->AcceptAssignment(unknown).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(RouterTest, AcceptAfterTheDueTimeBreachesAndMovesTheLeadOn) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const v1::Assignment offer = Offer("leads/l1");
+  clock_.Advance(kWindow);
+  EXPECT_TRUE(FailsNaming(Accept(offer.name(), a).status(),
+                          absl::StatusCode::kFailedPrecondition,
+                          "accept_due_time has passed"));
+  EXPECT_EQ(Get(offer.name()).state(), v1::ASSIGNMENT_STATE_BREACHED);
+  std::vector<v1::Assignment> chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[1].rep(), b);
+  EXPECT_EQ(chain[1].attempt(), 2);
+  EXPECT_EQ(chain[1].previous_assignment(), offer.name());
+  // The timer finds nothing left to do.
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 0);
+  EXPECT_TRUE(Outgoing().empty());
+}
+
+TEST_F(RouterTest, RejectAfterTheDueTimeIsTooLateAndTheLeadMovesOn) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const v1::Assignment offer = Offer("leads/l1");
+  clock_.Advance(kWindow + absl::Minutes(1));
+  EXPECT_TRUE(FailsNaming(
+      Reject(offer.name(), a, v1::REJECT_REASON_NOT_A_FIT).status(),
+      absl::StatusCode::kFailedPrecondition, "accept_due_time has passed"));
+  std::vector<v1::Assignment> chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[0].state(), v1::ASSIGNMENT_STATE_BREACHED);
+  EXPECT_EQ(chain[1].rep(), b);
+  EXPECT_TRUE(Outgoing().empty()) << "no rejection reaches campaign";
+}
+
+TEST_F(RouterTest, SlaBreachChainSkipsLapsedRepsAndRecyclesAfterMaxAttempts) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const std::string c = AddRep("C");
+  const v1::Assignment first = Offer("leads/l1");
+  ASSERT_EQ(first.rep(), a);
+
+  // Nothing is due before the window ends.
+  clock_.Advance(kWindow - absl::Seconds(1));
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 0);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 1);
+
+  std::vector<v1::Assignment> chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[0].state(), v1::ASSIGNMENT_STATE_BREACHED);
+  EXPECT_EQ(FromProtoTime(chain[0].close_time()), clock_.Now());
+  EXPECT_EQ(chain[1].state(), v1::ASSIGNMENT_STATE_PENDING);
+  EXPECT_EQ(chain[1].rep(), b);
+  EXPECT_EQ(chain[1].attempt(), 2);
+  EXPECT_EQ(chain[1].previous_assignment(), first.name());
+
+  // Another lead moves the pointer to C, so plain rotation would next pick A.
+  const v1::Assignment other = Offer("leads/l2");
+  ASSERT_EQ(other.rep(), c);
+  ASSERT_TRUE(Accept(other.name(), c).ok());
+
+  clock_.Advance(kWindow);
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 1);
+  chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 3u);
+  EXPECT_EQ(chain[2].rep(), c) << "A and B let this lead lapse";
+  EXPECT_EQ(chain[2].attempt(), 3);
+  EXPECT_EQ(chain[2].previous_assignment(), chain[1].name());
+  EXPECT_THAT(chain[2].explanation(),
+              HasSubstr(a + ": excluded, already let this lead lapse"));
+  EXPECT_THAT(chain[2].explanation(),
+              HasSubstr(b + ": excluded, already let this lead lapse"));
+  EXPECT_THAT(chain[2].explanation(), HasSubstr("attempt 3"));
+  EXPECT_TRUE(Outgoing().size() == 1u);  // only l2's acceptance so far
+
+  clock_.Advance(kWindow);
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 1);
+  chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 3u) << "no fourth offer after max_attempts";
+  EXPECT_EQ(chain[2].state(), v1::ASSIGNMENT_STATE_BREACHED);
+
+  std::vector<SentMessage> recycled;
+  for (const SentMessage& m : Outgoing()) {
+    if (m.request.lead() == "leads/l1") recycled.push_back(m);
+  }
+  ASSERT_EQ(recycled.size(), 1u);
+  EXPECT_EQ(recycled[0].destination, "campaign");
+  EXPECT_EQ(recycled[0].method, "UpdateLeadStage");
+  EXPECT_EQ(recycled[0].request.event(), LEAD_EVENT_RECYCLED);
+  EXPECT_EQ(recycled[0].request.reason(), "SLA_EXHAUSTED");
+  EXPECT_EQ(FromProtoTime(recycled[0].request.event_time()), clock_.Now());
+
+  absl::StatusOr<v1::RouteLeadResponse> after = Route("leads/l1");
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->recycled());
+  EXPECT_EQ(after->assignment().name(), chain[2].name());
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 0);
+
+  const std::string rendered = metrics_->Render();
+  EXPECT_THAT(
+      rendered,
+      HasSubstr("handoff_routing_recycled_total{reason=\"SLA_EXHAUSTED\"} 1"));
+  EXPECT_THAT(rendered, HasSubstr("handoff_routing_sla_breaches_total{policy="
+                                  "\"default\",team=\"emea\"} 3"));
+  EXPECT_THAT(rendered,
+              HasSubstr("handoff_routing_timer_lateness_seconds_count 3"));
+}
+
+TEST_F(RouterTest, WhenOnlyLapsedRepsHaveRoomTheLeadWaitsWithItsExclusions) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const v1::Assignment first = Offer("leads/l1");
+  clock_.Advance(kWindow);
+  ASSERT_EQ(*router_->ProcessDueDeadlines(), 1);
+  clock_.Advance(kWindow);
+  ASSERT_EQ(*router_->ProcessDueDeadlines(), 1);
+
+  // Both reps let it lapse: queued for attempt 3, never offered back to them.
+  std::vector<v1::Assignment> chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 2u);
+  absl::StatusOr<v1::RouteLeadResponse> state = Route("leads/l1");
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->queued());
+  EXPECT_EQ(*router_->DrainQueue(), 0);
+  // Another lead is not blocked behind it.
+  EXPECT_FALSE(Route("leads/l2")->queued());
+
+  const std::string c = AddRep("C");
+  chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 3u);
+  EXPECT_EQ(chain[2].rep(), c);
+  EXPECT_EQ(chain[2].attempt(), 3);
+  EXPECT_EQ(chain[2].previous_assignment(), chain[1].name());
+  EXPECT_TRUE(Outgoing().empty());
+}
+
+TEST_F(RouterTest, FiringTheSameDeadlineTwiceReassignsOnce) {
+  AddRep("A");
+  AddRep("B");
+  AddRep("C");
+  Offer("leads/l1");
+  clock_.Advance(kWindow);
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 1);
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 0);
+  EXPECT_EQ(AssignmentsOf("leads/l1").size(), 2u);
+
+  // Concurrent passes over the same due offer.
+  clock_.Advance(kWindow);
+  std::atomic<int> breached{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] { breached += *router_->ProcessDueDeadlines(); });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(breached.load(), 1);
+  EXPECT_EQ(AssignmentsOf("leads/l1").size(), 3u);
+}
+
+TEST_F(RouterTest, DeadlinesThatPassedWhileDownFireOnceAfterARestart) {
+  const std::string dir =
+      testing::TempDir() + "/routing_restart_" + NewId(absl::Now());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/routing.db";
+  Open(path);
+  AddRep("A");
+  AddRep("B");
+  AddRep("C");
+  Offer("leads/l1");
+  Offer("leads/l2");
+  EXPECT_EQ(*router_->EarliestDeadline(), clock_.Now() + kWindow);
+
+  // "Down" for two hours, then a new process over the same file.
+  clock_.Advance(absl::Hours(2));
+  Open(path);
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 2);
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 0);
+  Open(path);
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 0);
+  for (const std::string lead : {"leads/l1", "leads/l2"}) {
+    std::vector<v1::Assignment> chain = AssignmentsOf(lead);
+    ASSERT_EQ(chain.size(), 2u) << lead;
+    EXPECT_EQ(chain[0].state(), v1::ASSIGNMENT_STATE_BREACHED);
+    EXPECT_EQ(chain[1].state(), v1::ASSIGNMENT_STATE_PENDING);
+  }
+  Open(":memory:");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(RouterTest, RejectWithReasonEndsTheRoundAndFlowsToCampaign) {
+  const std::string a = AddRep("A", 1);
+  const v1::Assignment offer = Offer("leads/l1");
+  EXPECT_TRUE(Route("leads/l2")->queued());
+
+  absl::StatusOr<v1::Assignment> rejected =
+      Reject(offer.name(), a, v1::REJECT_REASON_NOT_A_FIT, "wrong industry");
+  ASSERT_TRUE(rejected.ok()) << rejected.status();
+  EXPECT_EQ(rejected->state(), v1::ASSIGNMENT_STATE_REJECTED);
+  EXPECT_EQ(rejected->reject_reason(), v1::REJECT_REASON_NOT_A_FIT);
+  EXPECT_EQ(rejected->reject_note(), "wrong industry");
+  EXPECT_TRUE(rejected->has_close_time());
+
+  std::vector<SentMessage> sent = Outgoing();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].method, "UpdateLeadStage");
+  EXPECT_EQ(sent[0].request.lead(), "leads/l1");
+  EXPECT_EQ(sent[0].request.event(), LEAD_EVENT_REJECTED);
+  EXPECT_EQ(sent[0].request.reason(), "NOT_A_FIT");
+  EXPECT_EQ(sent[0].request.note(), "wrong industry");
+
+  // The freed capacity went to the queued lead; the rejected one is not
+  // re-offered.
+  ASSERT_EQ(AssignmentsOf("leads/l2").size(), 1u);
+  EXPECT_EQ(AssignmentsOf("leads/l1").size(), 1u);
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 0);
+  EXPECT_THAT(
+      metrics_->Render(),
+      HasSubstr("handoff_routing_rejections_total{reason=\"NOT_A_FIT\"} 1"));
+}
+
+TEST_F(RouterTest, RejectValidationNamesTheFieldAndChangesNothing) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const v1::Assignment offer = Offer("leads/l1");
+  EXPECT_TRUE(FailsNaming(
+      Reject(offer.name(), a, v1::REJECT_REASON_UNSPECIFIED).status(),
+      absl::StatusCode::kInvalidArgument, "reason"));
+  EXPECT_TRUE(FailsNaming(
+      Reject(offer.name(), a, static_cast<v1::RejectReason>(42)).status(),
+      absl::StatusCode::kInvalidArgument, "reason"));
+  EXPECT_TRUE(
+      FailsNaming(Reject(offer.name(), a, v1::REJECT_REASON_OTHER).status(),
+                  absl::StatusCode::kInvalidArgument, "note"));
+  EXPECT_TRUE(FailsNaming(
+      Reject(offer.name(), "", v1::REJECT_REASON_DUPLICATE).status(),
+      absl::StatusCode::kInvalidArgument, "rep"));
+  EXPECT_TRUE(
+      FailsNaming(Reject(offer.name(), b, v1::REJECT_REASON_DUPLICATE).status(),
+                  absl::StatusCode::kFailedPrecondition, "offered to " + a));
+  EXPECT_EQ(Get(offer.name()).state(), v1::ASSIGNMENT_STATE_PENDING);
+  EXPECT_TRUE(Outgoing().empty());
+
+  absl::StatusOr<v1::Assignment> other =
+      Reject(offer.name(), a, v1::REJECT_REASON_OTHER, "student project");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(Outgoing()[0].request.reason(), "OTHER");
+}
+
+TEST_F(RouterTest, RecordConversionFreesCapacityAndIsIdempotent) {
+  const std::string a = AddRep("A", 1);
+  const v1::Assignment offer = Offer("leads/l1");
+  EXPECT_TRUE(Route("leads/l2")->queued());
+
+  // Not accepted yet.
+  EXPECT_TRUE(FailsNaming(Convert("leads/l1", "deals/d1").status(),
+                          absl::StatusCode::kFailedPrecondition, "leads/l1"));
+  ASSERT_TRUE(Accept(offer.name(), a).ok());
+  EXPECT_TRUE(AssignmentsOf("leads/l2").empty());
+
+  absl::StatusOr<v1::Assignment> converted =
+      Convert("leads/l1", "deals/d1", "deal-msg-1");
+  ASSERT_TRUE(converted.ok()) << converted.status();
+  EXPECT_EQ(converted->state(), v1::ASSIGNMENT_STATE_CONVERTED);
+  EXPECT_EQ(converted->deal(), "deals/d1");
+  EXPECT_EQ(converted->name(), offer.name());
+
+  // Capacity freed: the queued lead got the rep.
+  ASSERT_EQ(AssignmentsOf("leads/l2").size(), 1u);
+  EXPECT_EQ(AssignmentsOf("leads/l2")[0].rep(), a);
+  EXPECT_EQ(GetRep(a).open_assignments(), 1);
+
+  // Repeats: same request id, or the same deal again.
+  absl::StatusOr<v1::Assignment> replay =
+      Convert("leads/l1", "deals/d1", "deal-msg-1");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->etag(), converted->etag());
+  absl::StatusOr<v1::Assignment> same_deal = Convert("leads/l1", "deals/d1");
+  ASSERT_TRUE(same_deal.ok()) << same_deal.status();
+  EXPECT_EQ(same_deal->etag(), converted->etag());
+  EXPECT_TRUE(FailsNaming(Convert("leads/l1", "deals/d2").status(),
+                          absl::StatusCode::kFailedPrecondition,
+                          "already converted with deals/d1"));
+  EXPECT_TRUE(FailsNaming(Convert("leads/never", "deals/d3").status(),
+                          absl::StatusCode::kFailedPrecondition,
+                          "has no accepted assignment"));
+  EXPECT_TRUE(FailsNaming(Convert("leads/l1", "").status(),
+                          absl::StatusCode::kInvalidArgument, "deal"));
+}
+
+TEST_F(RouterTest, ValidationErrorsNameTheFieldAndChangeNothing) {
+  AddRep("A");
+  v1::RouteLeadRequest route;
+  EXPECT_TRUE(FailsNaming(router_->RouteLead(route).status(),
+                          absl::StatusCode::kInvalidArgument, "lead"));
+  route.set_lead("campaigns/x");
+  EXPECT_TRUE(FailsNaming(router_->RouteLead(route).status(),
+                          absl::StatusCode::kInvalidArgument, "lead"));
+  route.set_lead("leads/l1");
+  route.mutable_lead_summary()->set_campaign("not a name");
+  EXPECT_TRUE(FailsNaming(router_->RouteLead(route).status(),
+                          absl::StatusCode::kInvalidArgument,
+                          "lead_summary.campaign"));
+  route.mutable_lead_summary()->clear_campaign();
+  route.mutable_lead_summary()->set_score(-1);
+  EXPECT_TRUE(FailsNaming(router_->RouteLead(route).status(),
+                          absl::StatusCode::kInvalidArgument,
+                          "lead_summary.score"));
+  EXPECT_EQ(CountAssignments(), 0);
+
+  v1::AcceptAssignmentRequest accept;
+  accept.set_name("assignment-1");
+  accept.set_rep("reps/a");
+  EXPECT_TRUE(FailsNaming(router_->AcceptAssignment(accept).status(),
+                          absl::StatusCode::kInvalidArgument, "name"));
+  accept.set_name("assignments/a1");
+  accept.clear_rep();
+  EXPECT_TRUE(FailsNaming(router_->AcceptAssignment(accept).status(),
+                          absl::StatusCode::kInvalidArgument, "rep"));
+
+  v1::GetAssignmentRequest get;
+  get.set_name("assignments/missing");
+  EXPECT_EQ(router_->GetAssignment(get).status().code(),
+            absl::StatusCode::kNotFound);
+
+  v1::ListAssignmentsRequest list;
+  list.set_filter("state=LOST");
+  EXPECT_TRUE(FailsNaming(router_->ListAssignments(list).status(),
+                          absl::StatusCode::kInvalidArgument, "filter"));
+  list.set_filter("rep=leads/x");
+  EXPECT_TRUE(FailsNaming(router_->ListAssignments(list).status(),
+                          absl::StatusCode::kInvalidArgument, "filter"));
+  list.set_filter("owner=me");
+  EXPECT_TRUE(FailsNaming(router_->ListAssignments(list).status(),
+                          absl::StatusCode::kInvalidArgument, "filter"));
+  list.clear_filter();
+  list.set_page_size(-1);
+  EXPECT_TRUE(FailsNaming(router_->ListAssignments(list).status(),
+                          absl::StatusCode::kInvalidArgument, "page_size"));
+  EXPECT_EQ(CountAssignments(), 0);
+  EXPECT_TRUE(Outgoing().empty());
+}
+
+TEST_F(RouterTest, ListAssignmentsFiltersAndPages) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const v1::Assignment l1 = Offer("leads/l1");  // a
+  Offer("leads/l2");                            // b
+  const v1::Assignment l3 = Offer("leads/l3");  // a
+  ASSERT_TRUE(Accept(l3.name(), a).ok());
+
+  auto names = [&](const std::string& filter) {
+    v1::ListAssignmentsRequest request;
+    request.set_filter(filter);
+    std::vector<std::string> out;
+    absl::StatusOr<v1::ListAssignmentsResponse> response =
+        router_->ListAssignments(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    if (!response.ok()) return out;
+    for (const v1::Assignment& x : response->assignments()) {
+      out.push_back(x.name());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+
+  std::vector<std::string> of_a = {l1.name(), l3.name()};
+  std::sort(of_a.begin(), of_a.end());
+  EXPECT_EQ(names("rep=" + a), of_a);
+  EXPECT_EQ(names("rep=" + a + " AND state=ACCEPTED"),
+            std::vector<std::string>{l3.name()});
+  EXPECT_EQ(names("state=ASSIGNMENT_STATE_PENDING").size(), 2u);
+  EXPECT_EQ(names("lead=leads/l1"), std::vector<std::string>{l1.name()});
+  EXPECT_EQ(names("rep=" + b + " AND lead=leads/l1").size(), 0u);
+
+  std::vector<std::string> paged;
+  v1::ListAssignmentsRequest page;
+  page.set_page_size(1);
+  do {
+    absl::StatusOr<v1::ListAssignmentsResponse> response =
+        router_->ListAssignments(page);
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_LE(response->assignments_size(), 1);
+    for (const v1::Assignment& x : response->assignments())
+      paged.push_back(x.name());
+    page.set_page_token(response->next_page_token());
+  } while (!page.page_token().empty());
+  EXPECT_EQ(paged.size(), 3u);
+  EXPECT_TRUE(std::is_sorted(paged.begin(), paged.end()));
+}
+
+TEST_F(RouterTest, GaugesReportQueueAndPendingTimers) {
+  const std::string a = AddRep("A", 1);
+  Offer("leads/l1");
+  EXPECT_TRUE(Route("leads/l2")->queued());
+  clock_.Advance(absl::Seconds(90));
+  EXPECT_TRUE(Route("leads/l3")->queued());
+  ASSERT_TRUE(router_->RefreshGauges().ok());
+  const std::string rendered = metrics_->Render();
+  EXPECT_THAT(rendered,
+              HasSubstr("handoff_routing_queue_depth{rule=\"default\"} 2"));
+  EXPECT_THAT(rendered,
+              HasSubstr("handoff_routing_queue_oldest_age_seconds 90"));
+  EXPECT_THAT(rendered, HasSubstr("handoff_routing_sla_timers_pending 1"));
+  EXPECT_THAT(rendered,
+              HasSubstr("handoff_routing_assignments_total{outcome=\"queued\","
+                        "rule=\"default\",strategy=\"round_robin\"} 2"));
+  EXPECT_THAT(rendered,
+              HasSubstr("handoff_routing_assignments_total{outcome=\"offered\","
+                        "rule=\"default\",strategy=\"round_robin\"} 1"));
+  EXPECT_THAT(rendered, Not(HasSubstr("leads/")));
+}
+
+}  // namespace
+}  // namespace handoff::routing
