@@ -27,6 +27,7 @@ def free_port():
 
 
 def generate_stubs(out):
+    os.makedirs(out)
     protos = []
     for dirpath, _, files in os.walk(os.path.join(SOURCE, "protos")):
         protos += [os.path.join(dirpath, f) for f in files if f.endswith(".proto")]
@@ -57,15 +58,16 @@ class FunnelThroughPythonClient(unittest.TestCase):
         cls.metrics_ports = {s: free_port() for s in SERVICES}
         addresses = ["--%s_address=127.0.0.1:%d" % (s, cls.ports[s]) for s in SERVICES]
         cls.procs = {}
+        cls.logs = {s: open(os.path.join(cls.tmp, s + ".log"), "w") for s in SERVICES}
         for s in SERVICES:
             cls.procs[s] = subprocess.Popen(
                 [os.path.join(BUILD, "services", s, "handoff-" + s),
                  "--listen_host=127.0.0.1", "--port=%d" % cls.ports[s],
                  "--metrics_port=%d" % cls.metrics_ports[s],
                  "--db_path=%s/%s.db" % (cls.tmp, s), "--db_sync=normal",
-                 "--shutdown_grace=0s", "--log_format=json"] + addresses,
-                stdout=open(os.path.join(cls.tmp, s + ".log"), "w"),
-                stderr=subprocess.STDOUT)
+                 "--shutdown_grace=0s", "--drain_timeout=2s",
+                 "--log_format=json"] + addresses,
+                stdout=cls.logs[s], stderr=subprocess.STDOUT)
         import grpc
         cls.channels = {s: grpc.insecure_channel("127.0.0.1:%d" % cls.ports[s]) for s in SERVICES}
 
@@ -89,7 +91,15 @@ class FunnelThroughPythonClient(unittest.TestCase):
         for p in cls.procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
+        started = time.monotonic()
         codes = {s: p.wait(timeout=30) for s, p in cls.procs.items()}
+        print("all four exited %.1fs after SIGTERM" % (time.monotonic() - started))
+        for f in cls.logs.values():
+            f.close()
+        if os.environ.get("HANDOFF_TEST_VERBOSE") or any(c != 0 for c in codes.values()):
+            for s in SERVICES:
+                print("---- %s log" % s)
+                print(open(os.path.join(cls.tmp, s + ".log")).read()[-3000:])
         shutil.rmtree(cls.tmp, ignore_errors=True)
         assert all(c == 0 for c in codes.values()), "exit codes after SIGTERM: %s" % codes
 
