@@ -30,6 +30,27 @@ bool IsRetryable(absl::StatusCode code) {
   }
 }
 
+// Live messages, oldest first, in the column order MessageFromRow reads.
+constexpr char kSelectMessage[] =
+    "SELECT id, destination, method, payload, idempotency_key, attempts, "
+    "create_micros, next_attempt_micros FROM outbox WHERE dead = 0 ORDER BY id";
+constexpr char kSelectDueBatch[] =
+    "SELECT id, destination, method, payload, idempotency_key, attempts, "
+    "create_micros, next_attempt_micros FROM outbox WHERE dead = 0 ORDER BY id "
+    "LIMIT ?";
+
+OutboxMessage MessageFromRow(const SqlRow& row) {
+  OutboxMessage m;
+  m.id = row.Int(0);
+  m.destination = row.Bytes(1);
+  m.method = row.Bytes(2);
+  m.payload = row.Bytes(3);
+  m.idempotency_key = row.Bytes(4);
+  m.attempts = static_cast<int>(row.Int(5));
+  m.create_time = absl::FromUnixMicros(row.Int(6));
+  return m;
+}
+
 std::string HandlerKey(std::string_view destination, std::string_view method) {
   return absl::StrCat(Sv(destination), "/", Sv(method));
 }
@@ -153,11 +174,8 @@ absl::StatusOr<int> Outbox::DeliverPending(bool ignore_backoff) {
   std::vector<OutboxMessage> due;
   const int64_t now_micros = absl::ToUnixMicros(clock_.Now());
   absl::Status status = db_.Read([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
-        "SELECT id, destination, method, payload, idempotency_key, attempts, "
-        "create_micros, next_attempt_micros FROM outbox WHERE dead = 0 "
-        "ORDER BY id LIMIT ?",
-        {options_.batch_size});
+    absl::StatusOr<std::vector<SqlRow>> rows =
+        tx.Query(kSelectDueBatch, {options_.batch_size});
     if (!rows.ok()) return rows.status();
     // A destination whose oldest message is not due yet blocks its later
     // messages too, so each destination receives its messages in order.
@@ -169,14 +187,7 @@ absl::StatusOr<int> Outbox::DeliverPending(bool ignore_backoff) {
         blocked.insert(destination);
         continue;
       }
-      OutboxMessage& m = due.emplace_back();
-      m.id = row.Int(0);
-      m.destination = destination;
-      m.method = row.Bytes(2);
-      m.payload = row.Bytes(3);
-      m.idempotency_key = row.Bytes(4);
-      m.attempts = static_cast<int>(row.Int(5));
-      m.create_time = absl::FromUnixMicros(row.Int(6));
+      due.push_back(MessageFromRow(row));
     }
     return absl::OkStatus();
   });
@@ -266,20 +277,9 @@ absl::Time Outbox::UpdateGauges() {
 absl::StatusOr<std::vector<OutboxMessage>> Outbox::Pending() {
   std::vector<OutboxMessage> messages;
   absl::Status status = db_.Read([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
-        "SELECT id, destination, method, payload, idempotency_key, attempts, "
-        "create_micros FROM outbox WHERE dead = 0 ORDER BY id");
+    absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(kSelectMessage);
     if (!rows.ok()) return rows.status();
-    for (const SqlRow& row : *rows) {
-      OutboxMessage& m = messages.emplace_back();
-      m.id = row.Int(0);
-      m.destination = row.Bytes(1);
-      m.method = row.Bytes(2);
-      m.payload = row.Bytes(3);
-      m.idempotency_key = row.Bytes(4);
-      m.attempts = static_cast<int>(row.Int(5));
-      m.create_time = absl::FromUnixMicros(row.Int(6));
-    }
+    for (const SqlRow& row : *rows) messages.push_back(MessageFromRow(row));
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

@@ -14,7 +14,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // absl::Status) with the call's deadline visible to outgoing clients
 // (see clients/deadline.h) and finishes the call with the converted status.
 template <typename Fn>
-grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx, Fn&& fn);
+grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
+                                      Fn&& fn);
+
+// The same for `fn` returning absl::StatusOr<Response>: an OK result becomes
+// the response message.
+template <typename Response, typename Fn>
+grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
+                                      Response* response, Fn&& fn);
 
 }  // namespace handoff
 
@@ -33,6 +40,21 @@ grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
   }
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+}  // namespace handoff
+
+namespace handoff {
+
+template <typename Response, typename Fn>
+grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
+                                      Response* response, Fn&& fn) {
+  return HandleUnary(ctx, [&]() -> absl::Status {
+    absl::StatusOr<Response> result = fn();
+    if (!result.ok()) return result.status();
+    *response = *std::move(result);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace handoff
