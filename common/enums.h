@@ -11,7 +11,8 @@ namespace handoff {
 
 // Resolves a filter value such as "MQL" or "LEAD_STAGE_MQL" to a value of
 // `type`, whose names share `prefix` (e.g. "LEAD_STAGE_").
-absl::StatusOr<int> ParseEnumName(std::string_view field, std::string_view value,
+absl::StatusOr<int> ParseEnumName(std::string_view field,
+                                  std::string_view value,
                                   const google::protobuf::EnumDescriptor* type,
                                   std::string_view prefix);
 
@@ -22,7 +23,8 @@ absl::Status CheckEnum(std::string_view field, int value,
                        bool allow_unspecified = false);
 
 // "MQL" for LEAD_STAGE_MQL given prefix "LEAD_STAGE_"; for labels and output.
-std::string ShortEnumName(int value, const google::protobuf::EnumDescriptor* type,
+std::string ShortEnumName(int value,
+                          const google::protobuf::EnumDescriptor* type,
                           std::string_view prefix);
 
 }  // namespace handoff

@@ -52,8 +52,8 @@ class ServiceClient {
 
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(
-      grpc::Status (Service::Stub::*method)(grpc::ClientContext*, const Request&,
-                                            Response*),
+      grpc::Status (Service::Stub::*method)(grpc::ClientContext*,
+                                            const Request&, Response*),
       const Request& request) const {
     grpc::ClientContext ctx;
     SetCallDeadline(&ctx, options_.timeout);

@@ -34,10 +34,12 @@ class Metrics {
   absl::StatusOr<int> StartExposer(int port);
 
   // Series helpers: create once at start-up and keep the reference.
-  prometheus::Counter& Counter(const std::string& name, const std::string& help,
-                               const std::map<std::string, std::string>& labels = {});
-  prometheus::Gauge& Gauge(const std::string& name, const std::string& help,
-                           const std::map<std::string, std::string>& labels = {});
+  prometheus::Counter& Counter(
+      const std::string& name, const std::string& help,
+      const std::map<std::string, std::string>& labels = {});
+  prometheus::Gauge& Gauge(
+      const std::string& name, const std::string& help,
+      const std::map<std::string, std::string>& labels = {});
   prometheus::Histogram& Histogram(
       const std::string& name, const std::string& help,
       const std::vector<double>& buckets,
