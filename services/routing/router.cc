@@ -91,6 +91,22 @@ absl::Status ValidateLeadSummary(const v1::LeadSummary& summary) {
   return absl::OkStatus();
 }
 
+// Failures that retrying the same offer cannot fix (a corrupt row, a broken
+// invariant); anything else (the store busy or down) is worth retrying.
+bool IsPermanent(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+      return true;
+    default:
+      return false;
+  }
+}
+
 const std::vector<double>& TimeToAcceptBuckets() {
   static const auto* buckets =
       new std::vector<double>{1,   5,    15,   30,   60,    120,   300,  600,
@@ -101,12 +117,14 @@ const std::vector<double>& TimeToAcceptBuckets() {
 }  // namespace
 
 Router::Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
-               Metrics& metrics, RouterOptions options)
+               Metrics& metrics, RouterOptions options,
+               DeadlineScheduler& timers)
     : store_(store),
       outbox_(outbox),
       clock_(clock),
       metrics_(metrics),
       options_(options),
+      timers_(timers),
       offered_(metrics.Counter(
           "handoff_routing_assignments_total", kAssignmentsHelp,
           {{"rule", kRule}, {"strategy", kStrategy}, {"outcome", "offered"}})),
@@ -123,13 +141,6 @@ Router::Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
       queue_oldest_age_(
           metrics.Gauge("handoff_routing_queue_oldest_age_seconds",
                         "How long the oldest queued lead has waited.")),
-      timers_pending_(
-          metrics.Gauge("handoff_routing_sla_timers_pending",
-                        "Pending offers with a running SLA timer.")),
-      timer_lateness_(metrics.Histogram(
-          "handoff_routing_timer_lateness_seconds",
-          "Delay between an offer's due time and its breach being processed.",
-          Metrics::LatencyBuckets())),
       time_to_accept_(metrics.Histogram(
           "handoff_routing_time_to_accept_seconds",
           "Time from offer to accept (wall time).", TimeToAcceptBuckets())) {
@@ -144,18 +155,8 @@ Router::Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
   }
 }
 
-void Router::SetDeadlineListener(std::function<void(absl::Time)> listener) {
-  absl::MutexLock lock(&listener_mu_);
-  deadline_listener_ = std::move(listener);
-}
-
-void Router::NotifyDeadline(absl::Time due) {
-  std::function<void(absl::Time)> listener;
-  {
-    absl::MutexLock lock(&listener_mu_);
-    listener = deadline_listener_;
-  }
-  if (listener) listener(due);
+void Router::CancelTimerAfterCommit(Transaction& tx, std::string_view id) {
+  tx.AfterCommit([this, id = std::string(id)] { timers_.Cancel(id); });
 }
 
 prometheus::Counter& Router::BreachCounter(const std::string& team) {
@@ -322,9 +323,9 @@ absl::StatusOr<Router::OfferResult> Router::Offer(Transaction& tx,
       !s.ok()) {
     return s;
   }
-  tx.AfterCommit([this, due] {
+  tx.AfterCommit([this, id, due] {
     offered_.Increment();
-    NotifyDeadline(due);
+    timers_.Add(id, due);
   });
   result.assignment = std::move(a);
   return result;
@@ -355,6 +356,7 @@ absl::StatusOr<bool> Router::Breach(Transaction& tx,
   absl::StatusOr<bool> applied = store_.UpdateAssignmentIf(
       tx, IdOf(a.name()), a, v1::ASSIGNMENT_STATE_PENDING);
   if (!applied.ok() || !*applied) return applied;
+  CancelTimerAfterCommit(tx, IdOf(a.name()));
   tx.AfterCommit([this, team = a.team()] { BreachCounter(team).Increment(); });
 
   if (a.attempt() < options_.max_attempts) {
@@ -383,33 +385,91 @@ absl::StatusOr<bool> Router::Breach(Transaction& tx,
   return true;
 }
 
+absl::StatusOr<int> Router::BreachDue(
+    absl::Span<const std::string> assignment_ids) {
+  int total = 0;
+  for (size_t start = 0; start < assignment_ids.size();
+       start += kDeadlineBatch) {
+    const absl::Span<const std::string> batch =
+        assignment_ids.subspan(start, kDeadlineBatch);
+    absl::StatusOr<int> breached = BreachDueTogether(batch);
+    if (breached.ok()) {
+      total += *breached;
+      continue;
+    }
+    if (!IsPermanent(breached.status())) return breached.status();
+    // One offer spoils the batch: one at a time, so the others still fire
+    // and only the bad one is skipped (a retry would fail forever).
+    for (size_t i = 0; i < batch.size(); ++i) {
+      absl::StatusOr<int> one = BreachDueTogether(batch.subspan(i, 1));
+      if (one.ok()) {
+        total += *one;
+      } else if (IsPermanent(one.status())) {
+        Log(LogLevel::kError, "routing.breach_skipped",
+            {{"assignment", batch[i]}, {"error", one.status().ToString()}});
+      } else {
+        return one.status();
+      }
+    }
+  }
+  return total;
+}
+
+absl::StatusOr<int> Router::BreachDueTogether(
+    absl::Span<const std::string> ids) {
+  int breached = 0;
+  absl::Status status = store_.db().Write([&](Transaction& tx) {
+    breached = 0;
+    const absl::Time now = clock_.Now();
+    for (const std::string& id : ids) {
+      absl::StatusOr<std::optional<StoredAssignment>> found =
+          store_.FindAssignment(tx, id);
+      if (!found.ok()) return found.status();
+      if (!found->has_value()) {
+        Log(LogLevel::kWarning, "routing.breach_unknown_offer",
+            {{"assignment", id}});
+        continue;
+      }
+      const StoredAssignment& stored = **found;
+      // Accepted, rejected or breached already: the timer was stale.
+      if (stored.assignment.state() != v1::ASSIGNMENT_STATE_PENDING) continue;
+      const absl::Time due = FromProtoTime(stored.assignment.accept_due_time());
+      if (now < due) {
+        // Never early (the store keeps whole microseconds).
+        tx.AfterCommit([this, id, due] { timers_.Add(id, due); });
+        continue;
+      }
+      absl::StatusOr<bool> applied = Breach(tx, stored, now);
+      if (!applied.ok()) return applied.status();
+      if (*applied) ++breached;
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return breached;
+}
+
 absl::StatusOr<int> Router::ProcessDueDeadlines() {
   int total = 0;
+  PendingDeadline after;
   while (true) {
-    int fetched = 0;
-    std::vector<double> lateness;
-    absl::Status status = store_.db().Write([&](Transaction& tx) {
-      fetched = 0;
-      lateness.clear();
-      const absl::Time now = clock_.Now();
-      absl::StatusOr<std::vector<StoredAssignment>> due =
-          store_.DuePending(tx, now, kDeadlineBatch);
-      if (!due.ok()) return due.status();
-      fetched = static_cast<int>(due->size());
-      for (const StoredAssignment& stored : *due) {
-        absl::StatusOr<bool> applied = Breach(tx, stored, now);
-        if (!applied.ok()) return applied.status();
-        if (*applied) {
-          lateness.push_back(absl::ToDoubleSeconds(
-              now - FromProtoTime(stored.assignment.accept_due_time())));
-        }
-      }
+    std::vector<PendingDeadline> due;
+    absl::Status status = store_.db().Read([&](Transaction& tx) {
+      absl::StatusOr<std::vector<PendingDeadline>> page =
+          store_.PendingDeadlines(tx, after, clock_.Now(), kDeadlineBatch);
+      if (!page.ok()) return page.status();
+      due = *std::move(page);
       return absl::OkStatus();
     });
     if (!status.ok()) return status;
-    for (double seconds : lateness) timer_lateness_.Observe(seconds);
-    total += static_cast<int>(lateness.size());
-    if (fetched < kDeadlineBatch) return total;
+    if (due.empty()) return total;
+    after = due.back();
+    std::vector<std::string> ids;
+    ids.reserve(due.size());
+    for (PendingDeadline& deadline : due) ids.push_back(std::move(deadline.id));
+    absl::StatusOr<int> breached = BreachDue(ids);
+    if (!breached.ok()) return breached.status();
+    total += *breached;
   }
 }
 
@@ -459,29 +519,12 @@ absl::StatusOr<int> Router::DrainQueue() {
   }
 }
 
-absl::StatusOr<std::optional<absl::Time>> Router::EarliestDeadline() {
-  std::optional<absl::Time> earliest;
-  absl::Status status = store_.db().Read([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<std::optional<absl::Time>> due =
-        store_.EarliestPendingDue(tx);
-    if (!due.ok()) return due.status();
-    earliest = *due;
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return earliest;
-}
-
 absl::Status Router::RefreshGauges() {
   QueueStats stats;
-  int64_t pending = 0;
   absl::Status status = store_.db().Read([&](Transaction& tx) -> absl::Status {
     absl::StatusOr<QueueStats> queue = store_.GetQueueStats(tx);
     if (!queue.ok()) return queue.status();
     stats = *queue;
-    absl::StatusOr<int64_t> count = store_.CountPending(tx);
-    if (!count.ok()) return count.status();
-    pending = *count;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -490,7 +533,6 @@ absl::Status Router::RefreshGauges() {
       stats.oldest_enqueue_time.has_value()
           ? absl::ToDoubleSeconds(clock_.Now() - *stats.oldest_enqueue_time)
           : 0.0);
-  timers_pending_.Set(static_cast<double>(pending));
   return absl::OkStatus();
 }
 
@@ -614,6 +656,7 @@ absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
         tx, *id, accepted, v1::ASSIGNMENT_STATE_PENDING);
     if (!applied.ok()) return applied.status();
     if (!*applied) return WrongState(request.name(), "is no longer PENDING");
+    CancelTimerAfterCommit(tx, *id);
 
     UpdateLeadStageRequest message =
         LeadStage(accepted, campaign::v1::LEAD_EVENT_ACCEPTED, now);
@@ -681,6 +724,7 @@ absl::StatusOr<v1::Assignment> Router::RejectAssignment(
         tx, *id, rejected, v1::ASSIGNMENT_STATE_PENDING);
     if (!applied.ok()) return applied.status();
     if (!*applied) return WrongState(request.name(), "is no longer PENDING");
+    CancelTimerAfterCommit(tx, *id);
 
     // The round ends here; campaign recycles or disqualifies the lead.
     UpdateLeadStageRequest message =
@@ -743,6 +787,9 @@ absl::StatusOr<v1::Assignment> Router::RecordConversion(
             tx, IdOf(a.name()), a, v1::ASSIGNMENT_STATE_ACCEPTED);
         if (!applied.ok()) return applied.status();
         if (!*applied) return WrongState(a.name(), "is no longer ACCEPTED");
+        // No timer runs for an accepted offer; this only makes sure none
+        // outlives the round.
+        CancelTimerAfterCommit(tx, IdOf(a.name()));
         return a;
       });
   if (converted.ok()) DrainAfterCapacityFreed();

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -10,10 +9,12 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/outbox/outbox.h"
 #include "handoff/routing/v1/routing.pb.h"
+#include "services/routing/deadline_scheduler.h"
 #include "services/routing/routing_store.h"
 
 namespace handoff::routing {
@@ -26,14 +27,19 @@ struct RouterOptions {
 };
 
 // Routes leads to reps and runs the accept SLA: RouteLead, Get/List/Accept/
-// RejectAssignment, RecordConversion, and the deadline and queue passes the
-// module's timer thread drives. Feedback to campaign goes through the outbox
+// RejectAssignment, RecordConversion, the breach of offers whose SLA timer
+// fired, and the queue pass. Feedback to campaign goes through the outbox
 // (destination "campaign", method "UpdateLeadStage") in the same transaction
 // as the state change.
+//
+// `timers` holds the deadline of every pending offer: each new offer is
+// added and each closed one (accepted, rejected, breached, converted)
+// cancelled once its transaction commits. The store stays the truth; the
+// module reloads `timers` from it at start.
 class Router {
  public:
   Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
-         Metrics& metrics, RouterOptions options);
+         Metrics& metrics, RouterOptions options, DeadlineScheduler& timers);
 
   absl::StatusOr<v1::RouteLeadResponse> RouteLead(
       const v1::RouteLeadRequest& request);
@@ -48,21 +54,25 @@ class Router {
   absl::StatusOr<v1::Assignment> RecordConversion(
       const v1::RecordConversionRequest& request);
 
-  // Breaches every pending offer whose accept_due_time has come and moves
-  // its lead on (next rep, queue, or recycled). Safe to run concurrently and
-  // repeatedly: each deadline fires once. Returns how many breached.
+  // The SLA timers' handler: breaches each of these offers (assignment ids)
+  // that is still PENDING and due, and moves its lead on (next rep, queue,
+  // or recycled). The state change is conditional, so a second firing of a
+  // deadline, or one racing an accept, changes nothing. An offer not due
+  // yet is put back on the timers; an unknown id, or an offer that cannot
+  // be read, is logged and skipped. Fails only when the store does (worth
+  // retrying); offers breached before the failure stay breached. Returns
+  // how many this call breached.
+  absl::StatusOr<int> BreachDue(absl::Span<const std::string> assignment_ids);
+  // Breaches every pending offer due by now, found in the store rather than
+  // the timers (BreachDue over them). Safe to run concurrently and
+  // repeatedly. Returns how many breached.
   absl::StatusOr<int> ProcessDueDeadlines();
   // Offers queued leads, oldest first, while eligible reps exist. Returns
   // how many were offered.
   absl::StatusOr<int> DrainQueue();
-  // The earliest accept_due_time of a pending offer, if any.
-  absl::StatusOr<std::optional<absl::Time>> EarliestDeadline();
-  // Recomputes the queue and timer gauges from the store.
+  // Recomputes the queue gauges from the store (the timer gauges are the
+  // scheduler's).
   absl::Status RefreshGauges();
-
-  // Called (after commit) with the due time of every new offer, so a timer
-  // waiting for a later deadline can wake up.
-  void SetDeadlineListener(std::function<void(absl::Time)> listener);
 
  private:
   // One lead in one routing round, about to be offered.
@@ -92,13 +102,16 @@ class Router {
   // Returns whether this call applied the breach.
   absl::StatusOr<bool> Breach(Transaction& tx, const StoredAssignment& stored,
                               absl::Time now);
+  // BreachDue over `ids` in one transaction.
+  absl::StatusOr<int> BreachDueTogether(absl::Span<const std::string> ids);
+  // Stops the offer's SLA timer once `tx` commits.
+  void CancelTimerAfterCommit(Transaction& tx, std::string_view id);
   // The offer `id` (named `name`) if it is `rep`'s and still pending:
   // NOT_FOUND or FAILED_PRECONDITION otherwise.
   absl::StatusOr<StoredAssignment> LoadPendingOffer(Transaction& tx,
                                                     std::string_view name,
                                                     std::string_view id,
                                                     std::string_view rep);
-  void NotifyDeadline(absl::Time due);
   void DrainAfterCapacityFreed();
   prometheus::Counter& BreachCounter(const std::string& team);
 
@@ -107,10 +120,7 @@ class Router {
   const Clock& clock_;
   Metrics& metrics_;
   const RouterOptions options_;
-
-  absl::Mutex listener_mu_;
-  std::function<void(absl::Time)> deadline_listener_
-      ABSL_GUARDED_BY(listener_mu_);
+  DeadlineScheduler& timers_;
 
   prometheus::Counter& offered_;
   prometheus::Counter& queued_;
@@ -118,8 +128,6 @@ class Router {
   std::map<int, prometheus::Counter*> rejections_;  // by RejectReason
   prometheus::Gauge& queue_depth_;
   prometheus::Gauge& queue_oldest_age_;
-  prometheus::Gauge& timers_pending_;
-  prometheus::Histogram& timer_lateness_;
   prometheus::Histogram& time_to_accept_;
   absl::Mutex breach_mu_;
   // Team label values are rep teams (few); capped so a mistake cannot

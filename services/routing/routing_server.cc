@@ -1,6 +1,5 @@
 #include "services/routing/routing_server.h"
 
-#include <algorithm>
 #include <utility>
 
 #include "common/errors.h"
@@ -10,7 +9,9 @@
 namespace handoff::routing {
 namespace {
 
-constexpr absl::Duration kMaxTimerSleep = absl::Seconds(1);
+// A safety net: rep changes, rejections and breaches drain the queue as
+// they happen.
+constexpr absl::Duration kQueuePassInterval = absl::Seconds(1);
 
 void LogError(std::string_view event, const absl::Status& status) {
   Log(LogLevel::kError, event, {{"error", status.ToString()}});
@@ -56,11 +57,18 @@ absl::Status RoutingServer::Init(Metrics& metrics) {
                              return DeliverLeadStage(message);
                            });
 
+  timers_ = std::make_unique<DeadlineScheduler>(
+      DeadlineScheduler::Options{},
+      [this](DeadlineScheduler::Sink add) {
+        return store_->LoadPendingDeadlines(add);
+      },
+      [this](const std::vector<DueTimer>& due) { return OnTimersDue(due); },
+      clock_, &metrics);
   router_ = std::make_unique<Router>(
       *store_, *outbox_, clock_, metrics,
       RouterOptions{.accept_window = options_.accept_window,
-                    .max_attempts = options_.max_attempts});
-  router_->SetDeadlineListener([this](absl::Time due) { OnNewDeadline(due); });
+                    .max_attempts = options_.max_attempts},
+      *timers_);
   reps_ =
       std::make_unique<RepDirectory>(*store_, clock_, [this] { DrainQueue(); });
   grpc_service_ = std::make_unique<RoutingGrpcService>(*reps_, *router_);
@@ -87,6 +95,18 @@ absl::Status RoutingServer::DeliverLeadStage(const OutboxMessage& message) {
       .status();
 }
 
+absl::Status RoutingServer::OnTimersDue(const std::vector<DueTimer>& due) {
+  std::vector<std::string> ids;
+  ids.reserve(due.size());
+  for (const DueTimer& timer : due) ids.push_back(timer.id);
+  absl::StatusOr<int> breached = router_->BreachDue(ids);
+  // The scheduler logs the failure and fires the batch again later.
+  if (!breached.ok()) return breached.status();
+  // The reps who let these lapse have room for a queued lead now.
+  if (*breached > 0) WakeQueueLoop();
+  return absl::OkStatus();
+}
+
 void RoutingServer::DrainQueue() {
   if (absl::StatusOr<int> offered = router_->DrainQueue(); !offered.ok()) {
     LogError("routing.drain_failed", offered.status());
@@ -97,70 +117,49 @@ void RoutingServer::StartBackground() {
   if (running_) return;
   running_ = true;
   {
-    absl::MutexLock lock(&timer_mu_);
+    absl::MutexLock lock(&queue_mu_);
     stop_ = false;
   }
   outbox_->Start();
-  timer_ = std::thread([this] { TimerLoop(); });
+  timers_->Start();
+  queue_thread_ = std::thread([this] { QueueLoop(); });
 }
 
 void RoutingServer::StopBackground() {
   if (!running_) return;
   running_ = false;
   {
-    absl::MutexLock lock(&timer_mu_);
+    absl::MutexLock lock(&queue_mu_);
     stop_ = true;
   }
-  timer_.join();
+  queue_thread_.join();
+  timers_->Stop();
   outbox_->Stop();
 }
 
-void RoutingServer::OnNewDeadline(absl::Time due) {
-  absl::MutexLock lock(&timer_mu_);
-  if (due < planned_wake_) wake_ = true;
+void RoutingServer::WakeQueueLoop() {
+  absl::MutexLock lock(&queue_mu_);
+  wake_ = true;
 }
 
-bool RoutingServer::RunTimerPass() {
-  bool ok = true;
-  if (absl::StatusOr<int> breached = router_->ProcessDueDeadlines();
-      !breached.ok()) {
-    LogError("routing.deadlines_failed", breached.status());
-    ok = false;
-  }
-  DrainQueue();
-  if (absl::Status s = router_->RefreshGauges(); !s.ok()) {
-    LogError("routing.gauges_failed", s);
-  }
-  return ok;
-}
-
-void RoutingServer::TimerLoop() {
+void RoutingServer::QueueLoop() {
   while (true) {
     {
-      absl::MutexLock lock(&timer_mu_);
+      absl::MutexLock lock(&queue_mu_);
       if (stop_) return;
       wake_ = false;
-      // Until the next wait is planned, any new deadline forces another pass.
-      planned_wake_ = absl::InfiniteFuture();
     }
-    // After a failed pass, retry in a second rather than spin on a deadline
-    // that is already due.
-    const bool passed = RunTimerPass();
-    absl::Time wake_at = clock_.Now() + kMaxTimerSleep;
-    if (passed) {
-      absl::StatusOr<std::optional<absl::Time>> earliest =
-          router_->EarliestDeadline();
-      if (!earliest.ok()) {
-        LogError("routing.deadlines_failed", earliest.status());
-      } else if (earliest->has_value()) {
-        wake_at = std::min(wake_at, **earliest);
-      }
+    DrainQueue();
+    if (absl::Status s = router_->RefreshGauges(); !s.ok()) {
+      LogError("routing.gauges_failed", s);
     }
-    absl::MutexLock lock(&timer_mu_);
-    planned_wake_ = wake_at;
-    clock_.AwaitUntil(timer_mu_,
-                      absl::Condition(this, &RoutingServer::TimerShouldWake),
-                      wake_at);
+    absl::MutexLock lock(&queue_mu_);
+    const absl::Time next_pass = clock_.Now() + kQueuePassInterval;
+    while (!stop_ && !wake_ && clock_.Now() < next_pass) {
+      clock_.AwaitUntil(
+          queue_mu_, absl::Condition(this, &RoutingServer::QueueLoopShouldWake),
+          next_pass);
+    }
   }
 }
 

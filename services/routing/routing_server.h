@@ -15,6 +15,7 @@
 #include "common/outbox/outbox.h"
 #include "common/server/service_main.h"
 #include "common/storage/database.h"
+#include "services/routing/deadline_scheduler.h"
 #include "services/routing/grpc_service.h"
 #include "services/routing/rep_directory.h"
 #include "services/routing/router.h"
@@ -36,7 +37,8 @@ struct RoutingServerOptions {
 };
 
 // The lead-routing service: store, rep directory, router, outbox to
-// campaign, the gRPC adapter and the SLA timer thread.
+// campaign, the gRPC adapter, the SLA timers (DeadlineScheduler) and the
+// queue thread.
 class RoutingServer : public ServiceModule {
  public:
   static absl::StatusOr<std::unique_ptr<RoutingServer>> Create(
@@ -45,26 +47,29 @@ class RoutingServer : public ServiceModule {
   ~RoutingServer() override;
 
   std::vector<grpc::Service*> GrpcServices() override;
-  // Starts the outbox dispatcher and the SLA timer thread.
+  // Starts the outbox dispatcher, the SLA timers (which first reload every
+  // pending deadline, so those that passed while down fire now) and the
+  // queue thread.
   void StartBackground() override;
   void StopBackground() override;
 
   Outbox& outbox() { return *outbox_; }
   Router& router() { return *router_; }
   RepDirectory& reps() { return *reps_; }
+  DeadlineScheduler& timers() { return *timers_; }
 
  private:
   RoutingServer(const RoutingServerOptions& options, const Clock& clock);
   absl::Status Init(Metrics& metrics);
   absl::Status DeliverLeadStage(const OutboxMessage& message);
+  // The SLA timers' handler.
+  absl::Status OnTimersDue(const std::vector<DueTimer>& due);
   void DrainQueue();
-  // Fires due deadlines, drains the queue, then sleeps until the earliest
-  // pending deadline (at most a second, so gauges stay fresh).
-  void TimerLoop();
-  // Returns false when the deadline pass failed.
-  bool RunTimerPass();
-  void OnNewDeadline(absl::Time due);
-  bool TimerShouldWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(timer_mu_) {
+  // Drains the queue and refreshes its gauges every second, and at once
+  // when woken (breaches free capacity).
+  void QueueLoop();
+  void WakeQueueLoop();
+  bool QueueLoopShouldWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
     return stop_ || wake_;
   }
 
@@ -74,18 +79,16 @@ class RoutingServer : public ServiceModule {
   std::unique_ptr<RoutingStore> store_;
   std::unique_ptr<CampaignClient> campaign_;
   std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<DeadlineScheduler> timers_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<RepDirectory> reps_;
   std::unique_ptr<RoutingGrpcService> grpc_service_;
 
-  absl::Mutex timer_mu_;
-  bool stop_ ABSL_GUARDED_BY(timer_mu_) = false;
-  bool wake_ ABSL_GUARDED_BY(timer_mu_) = false;
-  // When the sleeping timer will wake by itself; a new offer due earlier
-  // wakes it now.
-  absl::Time planned_wake_ ABSL_GUARDED_BY(timer_mu_) = absl::InfiniteFuture();
+  absl::Mutex queue_mu_;
+  bool stop_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool wake_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool running_ = false;
-  std::thread timer_;
+  std::thread queue_thread_;
 };
 
 }  // namespace handoff::routing

@@ -35,6 +35,13 @@ const std::vector<std::string>& Migrations() {
       "CREATE UNIQUE INDEX routing_queue_by_seq ON routing_queue (seq)",
       "CREATE TABLE strategy_state (pool TEXT PRIMARY KEY,"
       " strategy TEXT NOT NULL, state TEXT NOT NULL)",
+      // The timers' reload reads (due, id) of pending offers from this index
+      // alone, without a lookup of each wide row: about 4x faster for a
+      // million of them (tools/bench/timer_bench).
+      "CREATE INDEX assignments_by_state_due_id ON assignments"
+      " (state, accept_due_time, id)",
+      // Its prefix; the index above serves every query it did.
+      "DROP INDEX assignments_by_state_due",
   };
   return *steps;
 }
@@ -248,31 +255,46 @@ absl::StatusOr<std::set<std::string>> RoutingStore::BreachedRepsInRound(
   return reps;
 }
 
-absl::StatusOr<std::vector<StoredAssignment>> RoutingStore::DuePending(
-    Transaction& tx, absl::Time now, int limit) {
+absl::StatusOr<std::vector<PendingDeadline>> RoutingStore::PendingDeadlines(
+    Transaction& tx, const PendingDeadline& after, absl::Time until,
+    int limit) {
   absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
-      "SELECT body, round FROM assignments WHERE state = ?"
-      " AND accept_due_time <= ? ORDER BY accept_due_time LIMIT ?",
-      {kPending, Micros(now), limit});
+      "SELECT id, accept_due_time FROM assignments"
+      " WHERE state = ? AND (accept_due_time, id) > (?, ?)"
+      " AND accept_due_time <= ? ORDER BY accept_due_time, id LIMIT ?",
+      {kPending, Micros(after.due), after.id, Micros(until), limit});
   if (!rows.ok()) return rows.status();
-  return AssignmentsFromRows(*rows);
+  std::vector<PendingDeadline> out;
+  out.reserve(rows->size());
+  for (const SqlRow& row : *rows) {
+    out.push_back({row.Bytes(0), absl::FromUnixMicros(row.Int(1))});
+  }
+  return out;
 }
 
-absl::StatusOr<std::optional<absl::Time>> RoutingStore::EarliestPendingDue(
-    Transaction& tx) {
-  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
-      "SELECT MIN(accept_due_time) FROM assignments WHERE state = ?",
-      {kPending});
-  if (!row.ok()) return row.status();
-  if (!row->has_value() || (*row)->IsNull(0)) return std::nullopt;
-  return absl::FromUnixMicros((*row)->Int(0));
-}
-
-absl::StatusOr<int64_t> RoutingStore::CountPending(Transaction& tx) {
-  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
-      "SELECT COUNT(*) FROM assignments WHERE state = ?", {kPending});
-  if (!row.ok()) return row.status();
-  return row->has_value() ? (*row)->Int(0) : 0;
+absl::Status RoutingStore::LoadPendingDeadlines(
+    absl::FunctionRef<bool(std::string_view id, absl::Time due)> add) {
+  // A page holds the database for a few milliseconds.
+  constexpr int kPage = 10'000;
+  PendingDeadline after;
+  bool more = true;
+  while (more) {
+    absl::Status status = db_.Read([&](Transaction& tx) -> absl::Status {
+      absl::StatusOr<std::vector<PendingDeadline>> page =
+          PendingDeadlines(tx, after, absl::InfiniteFuture(), kPage);
+      if (!page.ok()) return page.status();
+      for (const PendingDeadline& deadline : *page) {
+        if (!add(deadline.id, deadline.due)) {
+          return absl::CancelledError("deadline reload stopped");
+        }
+      }
+      more = page->size() == kPage;
+      if (more) after = std::move(page->back());
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<StoredAssignment>> RoutingStore::ListAssignments(

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -56,6 +57,12 @@ struct AssignmentFilter {
   v1::AssignmentState state = v1::ASSIGNMENT_STATE_UNSPECIFIED;
 };
 
+// An SLA timer as stored: the offer's assignment id and accept_due_time.
+struct PendingDeadline {
+  std::string id;
+  absl::Time due = absl::InfinitePast();
+};
+
 struct QueueStats {
   int64_t depth = 0;
   std::optional<absl::Time> oldest_enqueue_time;
@@ -101,12 +108,19 @@ class RoutingStore {
   // Rep ids that let this lead lapse in `round`.
   absl::StatusOr<std::set<std::string>> BreachedRepsInRound(
       Transaction& tx, std::string_view lead_id, int round);
-  // Pending offers due at or before `now`, earliest first.
-  absl::StatusOr<std::vector<StoredAssignment>> DuePending(Transaction& tx,
-                                                           absl::Time now,
-                                                           int limit);
-  absl::StatusOr<std::optional<absl::Time>> EarliestPendingDue(Transaction& tx);
-  absl::StatusOr<int64_t> CountPending(Transaction& tx);
+  // Up to `limit` deadlines of pending offers after `after` in (due, id)
+  // order, due at or before `until`: a keyset page, read from an index
+  // alone.
+  absl::StatusOr<std::vector<PendingDeadline>> PendingDeadlines(
+      Transaction& tx, const PendingDeadline& after, absl::Time until,
+      int limit);
+  // Feeds the deadline of every pending offer to `add` (the SLA timers'
+  // reload), stopping early when it returns false. Pages are separate read
+  // transactions, so writers wait for one page at most, and `add` runs
+  // inside them: an offer closed after its page was read is closed by a
+  // commit that follows the add, so its Cancel does too.
+  absl::Status LoadPendingDeadlines(
+      absl::FunctionRef<bool(std::string_view id, absl::Time due)> add);
   absl::StatusOr<std::vector<StoredAssignment>> ListAssignments(
       Transaction& tx, const AssignmentFilter& filter, const PageRequest& page);
 

@@ -15,15 +15,17 @@
 #include "common/outbox/outbox.h"
 #include "common/storage/database.h"
 #include "handoff/campaign/v1/campaign.pb.h"
+#include "services/routing/deadline_scheduler.h"
 #include "services/routing/rep_directory.h"
 #include "services/routing/router.h"
 #include "services/routing/routing_store.h"
 
 namespace handoff::routing {
 
-// Store, outbox (not started), router and rep directory over an in-memory
-// database, wired like the module: rep changes that add capacity drain the
-// queue.
+// Store, outbox (not started), SLA timers (not started), router and rep
+// directory over an in-memory database, wired like the module: rep changes
+// that add capacity drain the queue, and the timers' handler is
+// Router::BreachDue.
 class RoutingFixture : public testing::Test {
  protected:
   void SetUp() override { Open(":memory:"); }
@@ -31,6 +33,7 @@ class RoutingFixture : public testing::Test {
   void Open(const std::string& path) {
     reps_.reset();
     router_.reset();
+    timers_.reset();
     outbox_.reset();
     store_.reset();
     db_.reset();
@@ -42,11 +45,25 @@ class RoutingFixture : public testing::Test {
         *store_, clock_, [this] { EXPECT_TRUE(router_->DrainQueue().ok()); });
   }
 
-  // A fresh Router over the same store, as after a restart.
+  // A fresh Router (and empty timers) over the same store, as after a
+  // restart.
   void NewRouter() {
+    router_.reset();
+    timers_.reset();
     metrics_ = std::make_unique<Metrics>("routing");
+    timers_ = std::make_unique<DeadlineScheduler>(
+        DeadlineScheduler::Options{},
+        [this](DeadlineScheduler::Sink add) {
+          return store_->LoadPendingDeadlines(add);
+        },
+        [this](const std::vector<DueTimer>& due) {
+          std::vector<std::string> ids;
+          for (const DueTimer& timer : due) ids.push_back(timer.id);
+          return router_->BreachDue(ids).status();
+        },
+        clock_, metrics_.get());
     router_ = std::make_unique<Router>(*store_, *outbox_, clock_, *metrics_,
-                                       options_);
+                                       options_, *timers_);
   }
 
   // Reps created a millisecond apart, so their ids (and the round-robin
@@ -195,6 +212,7 @@ class RoutingFixture : public testing::Test {
   std::unique_ptr<RoutingStore> store_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<DeadlineScheduler> timers_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<RepDirectory> reps_;
 };
