@@ -19,44 +19,24 @@ import time
 import unittest
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from handoff_testing import free_port, generate_stubs, wait_for  # noqa: E402
+
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 WINDOW_S = 2.0
 LEADS = 20
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def generate_stubs(out):
-    os.makedirs(out)
-    protos = []
-    for dirpath, _, files in os.walk(os.path.join(SOURCE, "protos")):
-        protos += [os.path.join(dirpath, f) for f in files if f.endswith(".proto")]
-    subprocess.run(
-        ["protoc", "-I" + os.path.join(SOURCE, "protos"), "-I/usr/share/grpc-proto",
-         "-I/usr/include", "--python_out=" + out, "--grpc_out=" + out,
-         "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin"] + protos,
-        check=True)
-    sys.path.insert(0, out)
 
 
-def wait_for(predicate, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class Kill9Timers(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="handoff-kill9-")
-        generate_stubs(os.path.join(self.tmp, "stubs"))
+        generate_stubs(SOURCE, os.path.join(self.tmp, "stubs"))
         self.port = free_port()
         # Nobody listens there: feedback waits in the outbox, which is what
         # a campaign outage looks like.

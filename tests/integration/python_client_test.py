@@ -7,7 +7,6 @@ usage: python_client_test.py <build dir> <source dir>
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,44 +15,24 @@ import unittest
 import urllib.request
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from handoff_testing import free_port, generate_stubs, wait_for  # noqa: E402
+
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SERVICES = ["persona", "campaign", "routing", "deal"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def generate_stubs(out):
-    os.makedirs(out)
-    protos = []
-    for dirpath, _, files in os.walk(os.path.join(SOURCE, "protos")):
-        protos += [os.path.join(dirpath, f) for f in files if f.endswith(".proto")]
-    subprocess.run(
-        ["protoc", "-I" + os.path.join(SOURCE, "protos"), "-I/usr/share/grpc-proto",
-         "-I/usr/include", "--python_out=" + out, "--grpc_out=" + out,
-         "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin"] + protos,
-        check=True)
-    sys.path.insert(0, out)
 
 
-def wait_for(predicate, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class FunnelThroughPythonClient(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="handoff-py-")
-        generate_stubs(os.path.join(cls.tmp, "stubs"))
+        generate_stubs(SOURCE, os.path.join(cls.tmp, "stubs"))
         cls.ports = {s: free_port() for s in SERVICES}
         cls.metrics_ports = {s: free_port() for s in SERVICES}
         addresses = ["--%s_address=127.0.0.1:%d" % (s, cls.ports[s]) for s in SERVICES]

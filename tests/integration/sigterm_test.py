@@ -8,7 +8,6 @@ usage: sigterm_test.py <build dir> <source dir>
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,28 +15,20 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from handoff_testing import free_port, generate_stubs  # noqa: E402
+
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 GRACE_S, DRAIN_S = 2.0, 5.0
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SigtermDrain(unittest.TestCase):
     def test_sigterm_under_load(self):
         import grpc
         tmp = tempfile.mkdtemp(prefix="handoff-sigterm-")
-        stubs = os.path.join(tmp, "stubs")
-        os.makedirs(stubs)
-        subprocess.run(
-            ["protoc", "-I" + os.path.join(SOURCE, "protos"), "-I/usr/include",
-             "--python_out=" + stubs, "--grpc_out=" + stubs,
-             "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin",
-             os.path.join(SOURCE, "protos/handoff/persona/v1/persona.proto")], check=True)
-        sys.path.insert(0, stubs)
+        generate_stubs(SOURCE, os.path.join(tmp, "stubs"))
         from handoff.persona.v1 import persona_pb2, persona_pb2_grpc
 
         port = free_port()
