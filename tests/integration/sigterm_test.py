@@ -102,10 +102,13 @@ class SigtermDrain(unittest.TestCase):
             # Every call that started before the drain began (end of the grace
             # period) finished OK. Later ones found the listener closed, or
             # were cut at the drain deadline.
+            # (Half a second of margin: a call leaves the client a little
+            # before it reaches the server on a busy machine.)
             drain_began = sigterm_at + GRACE_S
-            before_drain = [r for r in results if r[0] < drain_began]
+            before_drain = [r for r in results if r[0] < drain_began - 0.5]
             self.assertTrue(before_drain)
-            self.assertEqual({r[2] for r in before_drain}, {"OK"})
+            late = [(round(r[0] - sigterm_at, 3), r[2]) for r in before_drain if r[2] != "OK"]
+            self.assertEqual(late, [], "calls started before the drain that did not finish OK")
             codes = {r[2] for r in results}
             self.assertLessEqual(codes, {"OK", "UNAVAILABLE", "CANCELLED"}, codes)
             print("SIGTERM -> NOT_SERVING %.3fs, exit 0 after %.2fs; %d calls OK (%d after "
