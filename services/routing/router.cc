@@ -625,6 +625,40 @@ absl::StatusOr<StoredAssignment> Router::LoadPendingOffer(
   return **std::move(found);
 }
 
+absl::StatusOr<v1::Assignment> Router::AnswerOffer(std::string_view name,
+                                                   std::string_view id,
+                                                   std::string_view rep,
+                                                   OfferAnswer answer) {
+  v1::Assignment answered;
+  bool lapsed = false;
+  absl::Status status = store_.db().Write([&](Transaction& tx) -> absl::Status {
+    const absl::Time now = clock_.Now();
+    absl::StatusOr<StoredAssignment> offer =
+        LoadPendingOffer(tx, name, id, rep);
+    if (!offer.ok()) return offer.status();
+    if (now >= FromProtoTime(offer->assignment.accept_due_time())) {
+      lapsed = true;
+      return Breach(tx, *offer, now).status();
+    }
+    answered = offer->assignment;
+    UpdateLeadStageRequest feedback = answer(answered, now, tx);
+    Touch(answered, now);
+    absl::StatusOr<bool> applied = store_.UpdateAssignmentIf(
+        tx, id, answered, v1::ASSIGNMENT_STATE_PENDING);
+    if (!applied.ok()) return applied.status();
+    if (!*applied) return WrongState(name, "is no longer PENDING");
+    CancelTimerAfterCommit(tx, id);
+    return EnqueueLeadStage(outbox_, tx, feedback);
+  });
+  if (!status.ok()) return status;
+  if (lapsed) {
+    return WrongState(name,
+                      "accept_due_time has passed; the offer was breached and "
+                      "the lead moved on");
+  }
+  return answered;
+}
+
 absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
     const v1::AcceptAssignmentRequest& request) {
   absl::StatusOr<std::string> id =
@@ -635,47 +669,19 @@ absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
       ParseResourceName("rep", request.rep(), "reps");
   if (!rep_id.ok()) return rep_id.status();
 
-  v1::Assignment accepted;
-  bool lapsed = false;
-  absl::Status status = store_.db().Write([&](Transaction& tx) -> absl::Status {
-    const absl::Time now = clock_.Now();
-    absl::StatusOr<StoredAssignment> offer =
-        LoadPendingOffer(tx, request.name(), *id, request.rep());
-    if (!offer.ok()) return offer.status();
-    if (now >= FromProtoTime(offer->assignment.accept_due_time())) {
-      // Too late: the breach commits (the lead moves on) and the accept
-      // fails, exactly as if the timer had fired first.
-      lapsed = true;
-      return Breach(tx, *offer, now).status();
-    }
-    accepted = offer->assignment;
-    accepted.set_state(v1::ASSIGNMENT_STATE_ACCEPTED);
-    *accepted.mutable_accept_time() = ToProtoTime(now);
-    Touch(accepted, now);
-    absl::StatusOr<bool> applied = store_.UpdateAssignmentIf(
-        tx, *id, accepted, v1::ASSIGNMENT_STATE_PENDING);
-    if (!applied.ok()) return applied.status();
-    if (!*applied) return WrongState(request.name(), "is no longer PENDING");
-    CancelTimerAfterCommit(tx, *id);
-
-    UpdateLeadStageRequest message =
-        LeadStage(accepted, campaign::v1::LEAD_EVENT_ACCEPTED, now);
-    message.set_rep(accepted.rep());
-    if (absl::Status s = EnqueueLeadStage(outbox_, tx, message); !s.ok()) {
-      return s;
-    }
-    const double seconds =
-        absl::ToDoubleSeconds(now - FromProtoTime(accepted.offer_time()));
-    tx.AfterCommit([this, seconds] { time_to_accept_.Observe(seconds); });
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (lapsed) {
-    return WrongState(request.name(),
-                      "accept_due_time has passed; the offer was breached and "
-                      "the lead moved on");
-  }
-  return accepted;
+  return AnswerOffer(
+      request.name(), *id, request.rep(),
+      [&](v1::Assignment& accepted, absl::Time now, Transaction& tx) {
+        accepted.set_state(v1::ASSIGNMENT_STATE_ACCEPTED);
+        *accepted.mutable_accept_time() = ToProtoTime(now);
+        const double seconds =
+            absl::ToDoubleSeconds(now - FromProtoTime(accepted.offer_time()));
+        tx.AfterCommit([this, seconds] { time_to_accept_.Observe(seconds); });
+        UpdateLeadStageRequest message =
+            LeadStage(accepted, campaign::v1::LEAD_EVENT_ACCEPTED, now);
+        message.set_rep(accepted.rep());
+        return message;
+      });
 }
 
 absl::StatusOr<v1::Assignment> Router::RejectAssignment(
@@ -703,49 +709,24 @@ absl::StatusOr<v1::Assignment> Router::RejectAssignment(
                         absl::StrCat("at most ", kMaxNote, " characters"));
   }
 
-  v1::Assignment rejected;
-  bool lapsed = false;
-  absl::Status status = store_.db().Write([&](Transaction& tx) -> absl::Status {
-    const absl::Time now = clock_.Now();
-    absl::StatusOr<StoredAssignment> offer =
-        LoadPendingOffer(tx, request.name(), *id, request.rep());
-    if (!offer.ok()) return offer.status();
-    if (now >= FromProtoTime(offer->assignment.accept_due_time())) {
-      lapsed = true;
-      return Breach(tx, *offer, now).status();
-    }
-    rejected = offer->assignment;
-    rejected.set_state(v1::ASSIGNMENT_STATE_REJECTED);
-    rejected.set_reject_reason(request.reason());
-    rejected.set_reject_note(request.note());
-    *rejected.mutable_close_time() = ToProtoTime(now);
-    Touch(rejected, now);
-    absl::StatusOr<bool> applied = store_.UpdateAssignmentIf(
-        tx, *id, rejected, v1::ASSIGNMENT_STATE_PENDING);
-    if (!applied.ok()) return applied.status();
-    if (!*applied) return WrongState(request.name(), "is no longer PENDING");
-    CancelTimerAfterCommit(tx, *id);
-
-    // The round ends here; campaign recycles or disqualifies the lead.
-    UpdateLeadStageRequest message =
-        LeadStage(rejected, campaign::v1::LEAD_EVENT_REJECTED, now);
-    message.set_reason(RejectReasonName(request.reason()));
-    message.set_note(request.note());
-    if (absl::Status s = EnqueueLeadStage(outbox_, tx, message); !s.ok()) {
-      return s;
-    }
-    prometheus::Counter* counter = rejections_.at(request.reason());
-    tx.AfterCommit([counter] { counter->Increment(); });
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (lapsed) {
-    return WrongState(request.name(),
-                      "accept_due_time has passed; the offer was breached and "
-                      "the lead moved on");
-  }
-  DrainAfterCapacityFreed();
-  return rejected;
+  absl::StatusOr<v1::Assignment> result = AnswerOffer(
+      request.name(), *id, request.rep(),
+      [&](v1::Assignment& rejected, absl::Time now, Transaction& tx) {
+        rejected.set_state(v1::ASSIGNMENT_STATE_REJECTED);
+        rejected.set_reject_reason(request.reason());
+        rejected.set_reject_note(request.note());
+        *rejected.mutable_close_time() = ToProtoTime(now);
+        prometheus::Counter* counter = rejections_.at(request.reason());
+        tx.AfterCommit([counter] { counter->Increment(); });
+        // The round ends here; campaign recycles or disqualifies the lead.
+        UpdateLeadStageRequest message =
+            LeadStage(rejected, campaign::v1::LEAD_EVENT_REJECTED, now);
+        message.set_reason(RejectReasonName(request.reason()));
+        message.set_note(request.note());
+        return message;
+      });
+  if (result.ok()) DrainAfterCapacityFreed();
+  return result;
 }
 
 absl::StatusOr<v1::Assignment> Router::RecordConversion(

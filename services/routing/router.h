@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -13,6 +14,7 @@
 #include "common/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/outbox/outbox.h"
+#include "handoff/campaign/v1/campaign.pb.h"
 #include "handoff/routing/v1/routing.pb.h"
 #include "services/routing/deadline_scheduler.h"
 #include "services/routing/routing_store.h"
@@ -112,6 +114,17 @@ class Router {
                                                     std::string_view name,
                                                     std::string_view id,
                                                     std::string_view rep);
+  // A rep's answer (accept or reject) to offer `id`, named `name`: the
+  // offer must be `rep`'s and PENDING. A late answer commits the breach and
+  // fails, as if the timer had fired first. Otherwise `answer` sets the new
+  // state on the assignment inside the transaction and returns the feedback
+  // for campaign; the offer's timer stops and the feedback is enqueued.
+  using OfferAnswer = absl::FunctionRef<campaign::v1::UpdateLeadStageRequest(
+      v1::Assignment& assignment, absl::Time now, Transaction& tx)>;
+  absl::StatusOr<v1::Assignment> AnswerOffer(std::string_view name,
+                                             std::string_view id,
+                                             std::string_view rep,
+                                             OfferAnswer answer);
   void DrainAfterCapacityFreed();
   prometheus::Counter& BreachCounter(const std::string& team);
 
