@@ -223,6 +223,17 @@ ClosedLoopOptions Bench::FixtureLoad(int64_t count) const {
   return load;
 }
 
+void Bench::FillCapture(std::string_view tag, int64_t seq,
+                        cv1::CaptureLeadRequest& req) const {
+  req.set_request_id(RequestId(tag, seq));
+  req.set_campaign(campaign_name_);
+  req.set_email(absl::StrCat(Sv(tag), "-", options_.run_id, "-", seq,
+                             "@loadgen.example"));
+  req.set_first_name("Bench");
+  req.set_last_name(absl::StrCat(Sv(tag), "-", seq));
+  *req.mutable_profile() = ProfileFor(seq);
+}
+
 std::string Bench::RequestId(std::string_view tag, int64_t seq) const {
   return absl::StrCat(options_.run_id, "-", Sv(tag), "-", seq);
 }
@@ -356,7 +367,6 @@ absl::Status Bench::EnsureLeads() {
   if (absl::Status s = EnsureCampaign(); !s.ok()) return s;
   absl::Mutex mu;
   std::vector<std::string> names(static_cast<size_t>(options_.fixture_size));
-  const std::string campaign = campaign_name_;
   IssueFn issue = MakeUnary<cv1::CaptureLeadRequest, cv1::CaptureLeadResponse>(
       &campaign_,
       [](auto& stub, grpc::ClientContext* ctx,
@@ -364,14 +374,8 @@ absl::Status Bench::EnsureLeads() {
          Callback cb) {
         stub.async()->CaptureLead(ctx, req, resp, std::move(cb));
       },
-      [this, &campaign](int64_t seq, cv1::CaptureLeadRequest& req) {
-        req.set_request_id(RequestId("fixture-lead", seq));
-        req.set_campaign(campaign);
-        req.set_email(absl::StrCat("fixture-", options_.run_id, "-", seq,
-                                   "@loadgen.example"));
-        req.set_first_name("Fixture");
-        req.set_last_name(absl::StrCat("Lead", seq));
-        *req.mutable_profile() = ProfileFor(seq);
+      [this](int64_t seq, cv1::CaptureLeadRequest& req) {
+        FillCapture("fixture-lead", seq, req);
       },
       [&](int64_t seq, const cv1::CaptureLeadResponse& resp) {
         absl::MutexLock lock(&mu);
@@ -481,7 +485,6 @@ absl::StatusOr<ScenarioResult> Bench::GetAssignment() {
 
 absl::StatusOr<ScenarioResult> Bench::CaptureLead() {
   if (absl::Status s = EnsureCampaign(); !s.ok()) return s;
-  const std::string campaign = campaign_name_;
   IssueFn issue = MakeUnary<cv1::CaptureLeadRequest, cv1::CaptureLeadResponse>(
       &campaign_,
       [](auto& stub, grpc::ClientContext* ctx,
@@ -489,16 +492,10 @@ absl::StatusOr<ScenarioResult> Bench::CaptureLead() {
          Callback cb) {
         stub.async()->CaptureLead(ctx, req, resp, std::move(cb));
       },
-      [this, &campaign](int64_t seq, cv1::CaptureLeadRequest& req) {
-        req.set_request_id(RequestId("capture", seq));
-        req.set_campaign(campaign);
-        req.set_email(absl::StrCat("capture-", options_.run_id, "-", seq,
-                                   "@loadgen.example"));
-        req.set_first_name("Bench");
-        req.set_last_name(absl::StrCat("Capture", seq));
+      [this](int64_t seq, cv1::CaptureLeadRequest& req) {
+        FillCapture("capture", seq, req);
         req.set_company("Loadgen Inc");
         req.set_source("landing-page/bench");
-        *req.mutable_profile() = ProfileFor(seq);
       });
   return Result("CaptureLead", Kind::kWrite, 0.3,
                 RunClosedLoop(options_.load, issue),

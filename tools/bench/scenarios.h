@@ -95,6 +95,9 @@ class Bench {
   // Fixture builds: all calls, no warmup, moderate concurrency.
   ClosedLoopOptions FixtureLoad(int64_t count) const;
   std::string RequestId(std::string_view tag, int64_t seq) const;
+  // A capture of a new person `seq` into the bench campaign, tagged `tag`.
+  void FillCapture(std::string_view tag, int64_t seq,
+                   campaign::v1::CaptureLeadRequest& req) const;
   ScenarioResult Result(std::string name, Kind kind, double target,
                         RunStats stats, std::string note = "") const;
 
