@@ -241,6 +241,7 @@ int RunService(const CommonConfig& config, Metrics& metrics,
       {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
        {"grace_ms", absl::StrCat(absl::ToInt64Milliseconds(
                         config.server.shutdown_grace))}});
+  module.BeforeShutdown();
   (*server)->Shutdown();
   module.StopBackground();
   Log(LogLevel::kInfo, "stopped");

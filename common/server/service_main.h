@@ -23,6 +23,9 @@ class ServiceModule {
   // Starts background threads (outbox dispatcher, timers).
   virtual void StartBackground() {}
   virtual void StopBackground() {}
+  // Runs before the server drains: ends calls that would otherwise hold the
+  // drain open until its deadline (server streams).
+  virtual void BeforeShutdown() {}
 };
 
 // Settings every service has. Each is a flag and a HANDOFF_<FLAG> variable;

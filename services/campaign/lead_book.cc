@@ -382,7 +382,8 @@ absl::StatusOr<v1::ListLeadsResponse> LeadBook::ListLeads(
 }
 
 absl::Status LeadBook::EnqueueRouteLead(Transaction& tx, const v1::Lead& lead,
-                                        std::string_view reason) {
+                                        std::string_view reason,
+                                        v1::Channel channel) {
   routing::v1::RouteLeadRequest route;
   route.set_lead(lead.name());
   routing::v1::LeadSummary& summary = *route.mutable_lead_summary();
@@ -391,6 +392,10 @@ absl::Status LeadBook::EnqueueRouteLead(Transaction& tx, const v1::Lead& lead,
   summary.set_campaign(lead.campaign());
   summary.set_persona(lead.persona());
   summary.set_mql_reason(std::string(reason));
+  if (channel != v1::CHANNEL_UNSPECIFIED) {
+    summary.set_campaign_channel(
+        ShortEnumName(channel, v1::Channel_descriptor(), "CHANNEL_"));
+  }
   return outbox_.Enqueue(tx, kRoutingDestination, kRouteLeadMethod, route);
 }
 
@@ -452,11 +457,13 @@ absl::StatusOr<v1::RecordEngagementResponse> LeadBook::RecordEngagement(
 
         // The threshold is the one of the campaign the lead is attributed to.
         int threshold = default_mql_threshold_;
+        v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
         absl::StatusOr<std::optional<v1::Campaign>> own =
             store_.FindCampaign(tx, IdOf(lead.campaign()));
         if (!own.ok()) return own.status();
         if (own->has_value()) {
           threshold = MqlThreshold(**own, default_mql_threshold_);
+          channel = (*own)->channel();
         }
         const absl::Time now = clock_.Now();
         const std::optional<std::string_view> reason =
@@ -465,7 +472,8 @@ absl::StatusOr<v1::RecordEngagementResponse> LeadBook::RecordEngagement(
           lead.set_stage(v1::LEAD_STAGE_MQL);
           if (!lead.has_mql_time()) *lead.mutable_mql_time() = ToProtoTime(now);
           RecordStage(lead, v1::LEAD_STAGE_MQL, now, *reason);
-          if (absl::Status s = EnqueueRouteLead(tx, lead, *reason); !s.ok()) {
+          if (absl::Status s = EnqueueRouteLead(tx, lead, *reason, channel);
+              !s.ok()) {
             return s;
           }
         }

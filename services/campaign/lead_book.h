@@ -51,8 +51,10 @@ class LeadBook {
   // Takes `fit` when it was computed for the lead's current profile.
   static void ApplyFit(const std::optional<Fit>& fit, v1::Lead& lead);
   absl::StatusOr<std::optional<v1::Lead>> PeekLead(std::string_view id);
+  // `channel` is the one of the lead's campaign; UNSPECIFIED when the
+  // campaign is gone.
   absl::Status EnqueueRouteLead(Transaction& tx, const v1::Lead& lead,
-                                std::string_view reason);
+                                std::string_view reason, v1::Channel channel);
 
   Database& db_;
   const CampaignStore& store_;

@@ -105,6 +105,7 @@ absl::Status ValidateStageRequest(const v1::UpdateLeadStageRequest& request) {
   const std::string event = EventName(request.event());
   switch (request.event()) {
     case v1::LEAD_EVENT_REJECTED:
+    case v1::LEAD_EVENT_REJECTED_REROUTED:
     case v1::LEAD_EVENT_RECYCLED:
     case v1::LEAD_EVENT_LOST:
       if (request.reason().empty()) {
@@ -159,6 +160,17 @@ absl::StatusOr<StagePlan> PlanStageChange(
       if (stage == LEAD_STAGE_MQL) {
         return Apply(Disqualifies(request.reason()) ? LEAD_STAGE_DISQUALIFIED
                                                     : LEAD_STAGE_RECYCLED);
+      }
+      if (In(stage, {LEAD_STAGE_SAL, LEAD_STAGE_SQL, LEAD_STAGE_CUSTOMER,
+                     LEAD_STAGE_RECYCLED, LEAD_STAGE_DISQUALIFIED})) {
+        return NoOp();
+      }
+      break;
+    case v1::LEAD_EVENT_REJECTED_REROUTED:
+      // In later stages the round already ended, so the rejection is stale.
+      applies_in = {LEAD_STAGE_MQL};
+      if (stage == LEAD_STAGE_MQL) {
+        return StagePlan{StagePlan::Action::kRecordRejection, LEAD_STAGE_MQL};
       }
       if (In(stage, {LEAD_STAGE_SAL, LEAD_STAGE_SQL, LEAD_STAGE_CUSTOMER,
                      LEAD_STAGE_RECYCLED, LEAD_STAGE_DISQUALIFIED})) {
@@ -222,6 +234,11 @@ void ApplyStageChange(const StagePlan& plan,
                       const v1::UpdateLeadStageRequest& request,
                       absl::Time event_time, v1::Lead& lead) {
   if (plan.action == StagePlan::Action::kNoOp) return;
+  if (plan.action == StagePlan::Action::kRecordRejection) {
+    RecordStage(lead, lead.stage(), event_time, request.reason(),
+                request.note(), request.event());
+    return;
+  }
   if (request.event() == v1::LEAD_EVENT_ACCEPTED) {
     *lead.mutable_accept_time() = ToProtoTime(event_time);
     if (!request.rep().empty()) lead.set_rep(request.rep());

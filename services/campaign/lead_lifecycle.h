@@ -15,19 +15,17 @@
 // event's stage yet (e.g. ACCEPTED for a lead that never was an MQL) is
 // FAILED_PRECONDITION.
 //
-//   event      applies in   ->  stage             no-op in
-//   ACCEPTED   MQL          ->  SAL               SAL SQL CUSTOMER RECYCLED
-//   DISQUALIFIED REJECTED   MQL          ->  RECYCLED, or      SAL SQL CUSTOMER
-//   RECYCLED DISQUALIFIED
-//                               DISQUALIFIED for DUPLICATE / BAD_CONTACT_DATA
-//   RECYCLED   MQL SAL      ->  RECYCLED          SQL CUSTOMER RECYCLED
-//   DISQUALIFIED CONVERTED  MQL SAL      ->  SQL               SQL CUSTOMER
-//   (RECYCLED DISQUALIFIED
-//                                                 when it names the lead's
-//                                                 deal)
-//   WON        SAL SQL      ->  CUSTOMER          CUSTOMER
-//   LOST       SQL          ->  RECYCLED          CUSTOMER RECYCLED
-//   DISQUALIFIED
+//   ACCEPTED: MQL -> SAL; no-op in SAL SQL CUSTOMER RECYCLED DISQUALIFIED
+//   REJECTED: MQL -> RECYCLED, or DISQUALIFIED for DUPLICATE /
+//     BAD_CONTACT_DATA; no-op in SAL SQL CUSTOMER RECYCLED DISQUALIFIED
+//   REJECTED_REROUTED: MQL stays MQL, the rejection goes into history;
+//     no-op in SAL SQL CUSTOMER RECYCLED DISQUALIFIED
+//   RECYCLED: MQL SAL -> RECYCLED; no-op in SQL CUSTOMER RECYCLED
+//     DISQUALIFIED
+//   CONVERTED: MQL SAL -> SQL; no-op in SQL CUSTOMER, and in RECYCLED
+//     DISQUALIFIED when it names the lead's deal
+//   WON: SAL SQL -> CUSTOMER; no-op in CUSTOMER
+//   LOST: SQL -> RECYCLED; no-op in CUSTOMER RECYCLED DISQUALIFIED
 namespace handoff::campaign {
 
 struct StagePlan {
@@ -38,14 +36,17 @@ struct StagePlan {
     // (routing's and deal's feedback travel separately): the stage stays, the
     // acceptance (time, rep) is recorded so the funnel counts it.
     kRecordAcceptance,
+    // A rejection routing answered by offering the lead to the next rep: the
+    // lead stays an MQL, the rejection goes into history. Not a stage move.
+    kRecordRejection,
   };
   Action action = Action::kNoOp;
   v1::LeadStage to = v1::LEAD_STAGE_UNSPECIFIED;
 };
 
 // Checks the request on its own: lead name, event, and the fields the event
-// needs (reason for REJECTED/RECYCLED/LOST, deal for CONVERTED/WON, amount
-// for WON). INVALID_ARGUMENT naming the field.
+// needs (reason for REJECTED, REJECTED_REROUTED, RECYCLED and LOST; deal for
+// CONVERTED and WON; amount for WON). INVALID_ARGUMENT naming the field.
 absl::Status ValidateStageRequest(const v1::UpdateLeadStageRequest& request);
 
 // What `request` (already validated) does to `lead`; FAILED_PRECONDITION
@@ -53,9 +54,9 @@ absl::Status ValidateStageRequest(const v1::UpdateLeadStageRequest& request);
 absl::StatusOr<StagePlan> PlanStageChange(
     const v1::Lead& lead, const v1::UpdateLeadStageRequest& request);
 
-// Applies a kApply or kRecordAcceptance plan: stage and history, and the
-// facts the event carries (accept time and rep, deal, won amount). Leaves
-// etag and update_time to the caller.
+// Applies a kApply, kRecordAcceptance or kRecordRejection plan: stage and
+// history, and the facts the event carries (accept time and rep, deal, won
+// amount). Leaves etag and update_time to the caller.
 void ApplyStageChange(const StagePlan& plan,
                       const v1::UpdateLeadStageRequest& request,
                       absl::Time event_time, v1::Lead& lead);

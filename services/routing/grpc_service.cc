@@ -72,4 +72,71 @@ grpc::ServerUnaryReactor* RoutingGrpcService::RecordConversion(
                      [&] { return router_.RecordConversion(*request); });
 }
 
+grpc::ServerUnaryReactor* RoutingGrpcService::DeleteRep(
+    grpc::CallbackServerContext* ctx, const v1::DeleteRepRequest* request,
+    google::protobuf::Empty* response) {
+  return HandleUnary(ctx, response,
+                     [&]() -> absl::StatusOr<google::protobuf::Empty> {
+                       if (absl::Status s = reps_.DeleteRep(*request); !s.ok())
+                         return s;
+                       return google::protobuf::Empty();
+                     });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::SetRepStatus(
+    grpc::CallbackServerContext* ctx, const v1::SetRepStatusRequest* request,
+    v1::Rep* response) {
+  return HandleUnary(ctx, response,
+                     [&] { return reps_.SetRepStatus(*request); });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::SetOutOfOffice(
+    grpc::CallbackServerContext* ctx, const v1::SetOutOfOfficeRequest* request,
+    v1::Rep* response) {
+  return HandleUnary(ctx, response,
+                     [&] { return reps_.SetOutOfOffice(*request); });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::ApplyRuleSet(
+    grpc::CallbackServerContext* ctx, const v1::ApplyRuleSetRequest* request,
+    v1::RuleSet* response) {
+  return HandleUnary(ctx, response,
+                     [&] { return router_.ApplyRuleSet(*request); });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::GetRuleSet(
+    grpc::CallbackServerContext* ctx, const v1::GetRuleSetRequest* request,
+    v1::RuleSet* response) {
+  return HandleUnary(ctx, response,
+                     [&] { return router_.GetRuleSet(*request); });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::GetPoolFairness(
+    grpc::CallbackServerContext* ctx, const v1::GetPoolFairnessRequest* request,
+    v1::PoolFairness* response) {
+  return HandleUnary(ctx, response,
+                     [&] { return router_.GetPoolFairness(*request); });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::SimulateRouting(
+    grpc::CallbackServerContext* ctx, const v1::SimulateRoutingRequest* request,
+    v1::SimulateRoutingResponse* response) {
+  return HandleUnary(ctx, response,
+                     [&] { return router_.SimulateRouting(*request); });
+}
+
+grpc::ServerWriteReactor<v1::AssignmentEvent>*
+RoutingGrpcService::WatchAssignments(
+    grpc::CallbackServerContext* ctx,
+    const v1::WatchAssignmentsRequest* request) {
+  return StartAssignmentWatch(ctx, request, store_, watch_hub_);
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::GetSlaReport(
+    grpc::CallbackServerContext* ctx, const v1::GetSlaReportRequest* request,
+    v1::SlaReport* response) {
+  return HandleUnary(ctx, response,
+                     [&] { return sla_reports_.GetSlaReport(*request); });
+}
+
 }  // namespace handoff::routing

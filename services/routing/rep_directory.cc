@@ -13,6 +13,7 @@
 #include "common/listing.h"
 #include "common/proto_time.h"
 #include "common/storage/idempotency.h"
+#include "services/routing/engine/validation.h"
 
 namespace handoff::routing {
 namespace {
@@ -24,8 +25,38 @@ constexpr int kMaxCapacity = 10000;
 
 const std::set<std::string, std::less<>>& UpdatableFields() {
   static const auto* fields = new std::set<std::string, std::less<>>{
-      "display_name", "email", "team", "capacity", "status"};
+      "display_name",  "email",        "team",
+      "capacity",      "status",       "manager",
+      "territories",   "segments",     "persona_specialties",
+      "daily_cap",     "weight",       "time_zone",
+      "working_hours", "out_of_office"};
   return *fields;
+}
+
+constexpr int kMaxOutOfOffice = 100;
+
+// Copies the masked fields of `patch` onto `rep`.
+void ApplyMask(const std::set<std::string, std::less<>>& paths,
+               const v1::Rep& patch, v1::Rep& rep) {
+  auto has = [&](std::string_view path) { return paths.contains(path); };
+  if (has("display_name")) rep.set_display_name(patch.display_name());
+  if (has("email")) rep.set_email(patch.email());
+  if (has("team")) rep.set_team(patch.team());
+  if (has("capacity")) rep.set_capacity(patch.capacity());
+  if (has("status")) rep.set_status(patch.status());
+  if (has("manager")) rep.set_manager(patch.manager());
+  if (has("territories")) *rep.mutable_territories() = patch.territories();
+  if (has("segments")) *rep.mutable_segments() = patch.segments();
+  if (has("persona_specialties")) {
+    *rep.mutable_persona_specialties() = patch.persona_specialties();
+  }
+  if (has("daily_cap")) rep.set_daily_cap(patch.daily_cap());
+  if (has("weight")) rep.set_weight(patch.weight());
+  if (has("time_zone")) rep.set_time_zone(patch.time_zone());
+  if (has("working_hours"))
+    *rep.mutable_working_hours() = patch.working_hours();
+  if (has("out_of_office"))
+    *rep.mutable_out_of_office() = patch.out_of_office();
 }
 
 bool IsPlausibleEmail(std::string_view email) {
@@ -83,45 +114,77 @@ absl::Status ValidateRep(const v1::Rep& rep) {
     return InvalidField("rep.capacity",
                         absl::StrCat("must be between 1 and ", kMaxCapacity));
   }
-  return CheckEnum("rep.status", rep.status(), v1::RepStatus_descriptor());
+  if (absl::Status s =
+          CheckEnum("rep.status", rep.status(), v1::RepStatus_descriptor());
+      !s.ok()) {
+    return s;
+  }
+  if (rep.out_of_office_size() > kMaxOutOfOffice) {
+    return InvalidField("rep.out_of_office",
+                        absl::StrCat("at most ", kMaxOutOfOffice, " periods"));
+  }
+  return engine::ValidateRepRouting(rep, "rep");
+}
+
+// The manager must be another existing rep.
+absl::Status CheckManager(RoutingStore& store, Transaction& tx,
+                          const v1::Rep& rep) {
+  if (rep.manager().empty()) return absl::OkStatus();
+  if (rep.manager() == rep.name()) {
+    return InvalidField("rep.manager", "a rep cannot manage themselves");
+  }
+  absl::StatusOr<std::string> id =
+      ParseResourceName("rep.manager", rep.manager(), "reps");
+  if (!id.ok()) return id.status();
+  absl::StatusOr<std::optional<RepWithLoad>> found = store.FindRep(tx, *id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return InvalidField("rep.manager",
+                        absl::StrCat("no such rep ", rep.manager()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 RepDirectory::RepDirectory(RoutingStore& store, const Clock& clock,
-                           std::function<void()> capacity_added)
-    : store_(store),
-      clock_(clock),
-      capacity_added_(std::move(capacity_added)) {}
+                           Router& router)
+    : store_(store), clock_(clock), router_(router) {}
 
 absl::StatusOr<v1::Rep> RepDirectory::CreateRep(
     const v1::CreateRepRequest& request) {
   v1::Rep rep = request.rep();
+  rep.clear_name();
   if (rep.status() == v1::REP_STATUS_UNSPECIFIED) {
     rep.set_status(v1::REP_STATUS_AVAILABLE);
   }
   if (absl::Status s = ValidateRep(rep); !s.ok()) return s;
 
-  absl::StatusOr<v1::Rep> created = IdempotentWrite<v1::Rep>(
-      store_.db(), "CreateRep", request.request_id(),
-      [&](Transaction& tx) -> absl::StatusOr<v1::Rep> {
-        const absl::Time now = clock_.Now();
-        const std::string id = NewId(now);
-        v1::Rep stored = rep;
-        stored.set_name(ResourceName("reps", id));
-        stored.set_open_assignments(0);
-        *stored.mutable_create_time() = ToProtoTime(now);
-        *stored.mutable_update_time() = ToProtoTime(now);
-        stored.set_etag(NewEtag());
-        if (absl::Status s = store_.InsertRep(tx, id, stored); !s.ok()) {
-          return s;
-        }
-        return stored;
-      });
-  if (created.ok() && created->status() == v1::REP_STATUS_AVAILABLE &&
-      capacity_added_) {
-    capacity_added_();
-  }
+  absl::StatusOr<v1::Rep> created;
+  absl::Status status = router_.WriteRep([&]() -> absl::StatusOr<std::string> {
+    created = IdempotentWrite<v1::Rep>(
+        store_.db(), "CreateRep", request.request_id(),
+        [&](Transaction& tx) -> absl::StatusOr<v1::Rep> {
+          if (absl::Status s = CheckManager(store_, tx, rep); !s.ok()) {
+            return s;
+          }
+          const absl::Time now = clock_.Now();
+          const std::string id = NewId(now);
+          v1::Rep stored = rep;
+          stored.set_name(ResourceName("reps", id));
+          stored.set_open_assignments(0);
+          *stored.mutable_create_time() = ToProtoTime(now);
+          *stored.mutable_update_time() = ToProtoTime(now);
+          stored.set_etag(NewEtag());
+          if (absl::Status s = store_.InsertRep(tx, id, stored); !s.ok()) {
+            return s;
+          }
+          return stored;
+        });
+    if (!created.ok()) return created.status();
+    return created->name();
+  });
+  if (!status.ok()) return status;
   return created;
 }
 
@@ -184,12 +247,44 @@ absl::StatusOr<v1::ListRepsResponse> RepDirectory::ListReps(
   return response;
 }
 
+absl::StatusOr<v1::Rep> RepDirectory::Modify(
+    std::string_view name_field, std::string_view name, std::string_view etag,
+    absl::FunctionRef<void(v1::Rep&)> change) {
+  absl::StatusOr<std::string> id = ParseResourceName(name_field, name, "reps");
+  if (!id.ok()) return id.status();
+  absl::Status status = router_.WriteRep([&]() -> absl::StatusOr<std::string> {
+    absl::Status written =
+        store_.db().Write([&](Transaction& tx) -> absl::Status {
+          absl::StatusOr<std::optional<RepWithLoad>> found =
+              store_.FindRep(tx, *id);
+          if (!found.ok()) return found.status();
+          if (!found->has_value()) return NotFound(name);
+          const v1::Rep& current = (*found)->rep;
+          if (!etag.empty() && etag != current.etag()) {
+            return StaleEtag(name, etag, current.etag());
+          }
+          v1::Rep updated = current;
+          change(updated);
+          updated.set_name(current.name());
+          if (absl::Status s = ValidateRep(updated); !s.ok()) return s;
+          if (absl::Status s = CheckManager(store_, tx, updated); !s.ok()) {
+            return s;
+          }
+          *updated.mutable_update_time() = ToProtoTime(clock_.Now());
+          updated.set_etag(NewEtag());
+          return store_.UpdateRep(tx, *id, updated);
+        });
+    if (!written.ok()) return written;
+    return std::string(name);
+  });
+  if (!status.ok()) return status;
+  // Re-read so open_assignments includes whatever the drain just offered.
+  return Get(*id);
+}
+
 absl::StatusOr<v1::Rep> RepDirectory::UpdateRep(
     const v1::UpdateRepRequest& request) {
   const v1::Rep& patch = request.rep();
-  absl::StatusOr<std::string> id =
-      ParseResourceName("rep.name", patch.name(), "reps");
-  if (!id.ok()) return id.status();
   std::set<std::string, std::less<>> paths;
   for (const std::string& path : request.update_mask().paths()) {
     if (!UpdatableFields().contains(path)) {
@@ -199,38 +294,54 @@ absl::StatusOr<v1::Rep> RepDirectory::UpdateRep(
     paths.insert(path);
   }
   if (paths.empty()) paths = UpdatableFields();
+  return Modify("rep.name", patch.name(), patch.etag(),
+                [&](v1::Rep& rep) { ApplyMask(paths, patch, rep); });
+}
 
-  bool added_capacity = false;
-  absl::Status status = store_.db().Write([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<std::optional<RepWithLoad>> found = store_.FindRep(tx, *id);
-    if (!found.ok()) return found.status();
-    if (!found->has_value()) return NotFound(patch.name());
-    const v1::Rep& current = (*found)->rep;
-    if (!patch.etag().empty() && patch.etag() != current.etag()) {
-      return StaleEtag(patch.name(), patch.etag(), current.etag());
-    }
-    v1::Rep updated = current;
-    if (paths.contains("display_name")) {
-      updated.set_display_name(patch.display_name());
-    }
-    if (paths.contains("email")) updated.set_email(patch.email());
-    if (paths.contains("team")) updated.set_team(patch.team());
-    if (paths.contains("capacity")) updated.set_capacity(patch.capacity());
-    if (paths.contains("status")) updated.set_status(patch.status());
-    if (absl::Status s = ValidateRep(updated); !s.ok()) return s;
+absl::StatusOr<v1::Rep> RepDirectory::SetRepStatus(
+    const v1::SetRepStatusRequest& request) {
+  if (request.status() != v1::REP_STATUS_AVAILABLE &&
+      request.status() != v1::REP_STATUS_AWAY) {
+    return InvalidField("status", "must be AVAILABLE or AWAY");
+  }
+  return Modify("name", request.name(), "",
+                [&](v1::Rep& rep) { rep.set_status(request.status()); });
+}
 
-    *updated.mutable_update_time() = ToProtoTime(clock_.Now());
-    updated.set_etag(NewEtag());
-    if (absl::Status s = store_.UpdateRep(tx, *id, updated); !s.ok()) return s;
-    added_capacity = updated.status() == v1::REP_STATUS_AVAILABLE &&
-                     (current.status() != v1::REP_STATUS_AVAILABLE ||
-                      updated.capacity() > current.capacity());
-    return absl::OkStatus();
+absl::StatusOr<v1::Rep> RepDirectory::SetOutOfOffice(
+    const v1::SetOutOfOfficeRequest& request) {
+  if (request.out_of_office_size() > kMaxOutOfOffice) {
+    return InvalidField("out_of_office",
+                        absl::StrCat("at most ", kMaxOutOfOffice, " periods"));
+  }
+  return Modify("name", request.name(), "", [&](v1::Rep& rep) {
+    *rep.mutable_out_of_office() = request.out_of_office();
   });
-  if (!status.ok()) return status;
-  if (added_capacity && capacity_added_) capacity_added_();
-  // Re-read so open_assignments includes whatever the drain just offered.
-  return Get(*id);
+}
+
+absl::Status RepDirectory::DeleteRep(const v1::DeleteRepRequest& request) {
+  absl::StatusOr<std::string> id =
+      ParseResourceName("name", request.name(), "reps");
+  if (!id.ok()) return id.status();
+  return router_.WriteRep([&]() -> absl::StatusOr<std::string> {
+    absl::Status written =
+        store_.db().Write([&](Transaction& tx) -> absl::Status {
+          absl::StatusOr<std::optional<RepWithLoad>> found =
+              store_.FindRep(tx, *id);
+          if (!found.ok()) return found.status();
+          if (!found->has_value()) return NotFound(request.name());
+          if ((*found)->open > 0) {
+            return WrongState(
+                request.name(),
+                absl::StrCat("has ", (*found)->open,
+                             " open assignments; reassign or close them "
+                             "first (set the rep AWAY to stop new ones)"));
+          }
+          return store_.DeleteRep(tx, *id);
+        });
+    if (!written.ok()) return written;
+    return request.name();
+  });
 }
 
 }  // namespace handoff::routing

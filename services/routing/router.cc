@@ -1,5 +1,6 @@
 #include "services/routing/router.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -14,29 +15,29 @@
 #include "common/storage/idempotency.h"
 #include "common/strings.h"
 #include "handoff/campaign/v1/campaign.pb.h"
-#include "services/routing/round_robin.h"
+#include "services/routing/engine/explanation_text.h"
+#include "services/routing/engine/sla_choice.h"
+#include "services/routing/engine/validation.h"
 
 namespace handoff::routing {
 namespace {
 
 using campaign::v1::UpdateLeadStageRequest;
 
-// Foundation routing has one rule, one pool and one SLA policy; issue 3
-// replaces these with the rule set.
-constexpr char kRule[] = "default";
-constexpr char kPool[] = "default";
-constexpr char kStrategy[] = "round_robin";
-constexpr char kPolicy[] = "default";
+// Before the first ApplyRuleSet: every rep, round robin, default policy.
+constexpr char kDefaultRule[] = "rules/default";
 constexpr char kSlaExhausted[] = "SLA_EXHAUSTED";
+constexpr char kQueueAgeLimit[] = "QUEUE_AGE_LIMIT";
+constexpr char kEscalation[] = "escalation";
 
-constexpr size_t kMaxExplainedCandidates = 50;
 constexpr int kDeadlineBatch = 64;
 constexpr int kDrainBatch = 64;
-constexpr size_t kMaxTeamLabels = 32;
+constexpr size_t kMaxLabelSeries = 256;
 constexpr size_t kMaxNote = 2000;
+constexpr int kMaxSimulatedLeads = 10000;
 
 constexpr char kAssignmentsHelp[] =
-    "Routing decisions: leads offered to a rep or queued.";
+    "Routing decisions: leads offered to a rep or queued, by rule.";
 constexpr char kBreachesHelp[] = "Offers not accepted before their due time.";
 constexpr char kRejectionsHelp[] = "Offers rejected by the rep, by reason.";
 
@@ -53,17 +54,46 @@ std::string RejectReasonName(int reason) {
   return ShortEnumName(reason, v1::RejectReason_descriptor(), "REJECT_REASON_");
 }
 
+std::string StrategyName(v1::RoutingStrategy strategy) {
+  switch (strategy) {
+    case v1::ROUTING_STRATEGY_WEIGHTED_ROUND_ROBIN:
+      return "weighted_round_robin";
+    case v1::ROUTING_STRATEGY_LEAST_LOADED:
+      return "least_loaded";
+    default:
+      return "round_robin";
+  }
+}
+
+v1::RuleSet DefaultRuleSet() {
+  v1::RuleSet rule_set;
+  v1::RoutingRule& fallback = *rule_set.mutable_fallback();
+  fallback.set_name(kDefaultRule);
+  fallback.set_display_name("every rep, round robin");
+  fallback.set_all_reps(true);
+  fallback.set_strategy(v1::ROUTING_STRATEGY_ROUND_ROBIN);
+  return rule_set;
+}
+
 // Stamps a state change of `a`.
 void Touch(v1::Assignment& a, absl::Time now) {
   *a.mutable_update_time() = ToProtoTime(now);
   a.set_etag(NewEtag());
 }
 
-UpdateLeadStageRequest LeadStage(const v1::Assignment& a,
+void AddStep(v1::Assignment& a, v1::SlaStepType type, absl::Time when,
+             std::string detail) {
+  v1::SlaStep& step = *a.add_sla_steps();
+  step.set_type(type);
+  *step.mutable_time() = ToProtoTime(when);
+  step.set_detail(std::move(detail));
+}
+
+UpdateLeadStageRequest LeadStage(std::string_view lead,
                                  campaign::v1::LeadEvent event,
                                  absl::Time when) {
   UpdateLeadStageRequest message;
-  message.set_lead(a.lead());
+  message.set_lead(std::string(lead));
   message.set_event(event);
   *message.mutable_event_time() = ToProtoTime(when);
   return message;
@@ -74,19 +104,20 @@ absl::Status EnqueueLeadStage(Outbox& outbox, Transaction& tx,
   return outbox.Enqueue(tx, "campaign", "UpdateLeadStage", message);
 }
 
-absl::Status ValidateLeadSummary(const v1::LeadSummary& summary) {
+absl::Status ValidateLeadSummary(const v1::LeadSummary& summary,
+                                 std::string_view field) {
   if (!summary.campaign().empty()) {
     absl::StatusOr<std::string> id = ParseResourceName(
-        "lead_summary.campaign", summary.campaign(), "campaigns");
+        absl::StrCat(Sv(field), ".campaign"), summary.campaign(), "campaigns");
     if (!id.ok()) return id.status();
   }
   if (!summary.persona().empty()) {
     absl::StatusOr<std::string> id = ParseResourceName(
-        "lead_summary.persona", summary.persona(), "personas");
+        absl::StrCat(Sv(field), ".persona"), summary.persona(), "personas");
     if (!id.ok()) return id.status();
   }
   if (summary.score() < 0) {
-    return InvalidField("lead_summary.score", "must not be negative");
+    return InvalidField(absl::StrCat(Sv(field), ".score"), "must not be negative");
   }
   return absl::OkStatus();
 }
@@ -118,32 +149,21 @@ const std::vector<double>& TimeToAcceptBuckets() {
 
 Router::Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
                Metrics& metrics, RouterOptions options,
-               DeadlineScheduler& timers)
+               DeadlineScheduler& timers, DeadlineScheduler& warnings)
     : store_(store),
       outbox_(outbox),
       clock_(clock),
       metrics_(metrics),
       options_(options),
       timers_(timers),
-      offered_(metrics.Counter(
-          "handoff_routing_assignments_total", kAssignmentsHelp,
-          {{"rule", kRule}, {"strategy", kStrategy}, {"outcome", "offered"}})),
-      queued_(metrics.Counter(
-          "handoff_routing_assignments_total", kAssignmentsHelp,
-          {{"rule", kRule}, {"strategy", kStrategy}, {"outcome", "queued"}})),
-      recycled_sla_(
-          metrics.Counter("handoff_routing_recycled_total",
-                          "Leads routing gave back to marketing, by reason.",
-                          {{"reason", kSlaExhausted}})),
-      queue_depth_(metrics.Gauge("handoff_routing_queue_depth",
-                                 "Leads waiting for an eligible rep.",
-                                 {{"rule", kRule}})),
+      warnings_(warnings),
       queue_oldest_age_(
           metrics.Gauge("handoff_routing_queue_oldest_age_seconds",
                         "How long the oldest queued lead has waited.")),
       time_to_accept_(metrics.Histogram(
           "handoff_routing_time_to_accept_seconds",
-          "Time from offer to accept (wall time).", TimeToAcceptBuckets())) {
+          "Time from offer to accept, in the SLA policy's business time.",
+          TimeToAcceptBuckets())) {
   const google::protobuf::EnumDescriptor* reasons =
       v1::RejectReason_descriptor();
   for (int i = 0; i < reasons->value_count(); ++i) {
@@ -155,86 +175,288 @@ Router::Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
   }
 }
 
-void Router::CancelTimerAfterCommit(Transaction& tx, std::string_view id) {
-  tx.AfterCommit([this, id = std::string(id)] { timers_.Cancel(id); });
+void Router::SetEventListener(std::function<void()> listener) {
+  event_listener_ = std::move(listener);
 }
 
-prometheus::Counter& Router::BreachCounter(const std::string& team) {
-  absl::MutexLock lock(&breach_mu_);
-  std::string label = team;
-  if (!breaches_by_team_.contains(team) &&
-      breaches_by_team_.size() >= kMaxTeamLabels) {
-    label = "other";
+prometheus::Counter& Router::AssignmentCounter(const std::string& rule,
+                                               const std::string& strategy,
+                                               const std::string& outcome) {
+  absl::MutexLock lock(&labels_mu_);
+  std::string key = absl::StrCat("a|", rule, "|", strategy, "|", outcome);
+  std::string rule_label = rule;
+  if (!counters_.contains(key) && counters_.size() >= kMaxLabelSeries) {
+    rule_label = "other";
+    key = absl::StrCat("a|other|", strategy, "|", outcome);
   }
-  auto [it, inserted] = breaches_by_team_.try_emplace(label, nullptr);
+  auto [it, inserted] = counters_.try_emplace(key, nullptr);
   if (inserted) {
-    it->second =
-        &metrics_.Counter("handoff_routing_sla_breaches_total", kBreachesHelp,
-                          {{"team", label}, {"policy", kPolicy}});
+    it->second = &metrics_.Counter(
+        "handoff_routing_assignments_total", kAssignmentsHelp,
+        {{"rule", rule_label}, {"strategy", strategy}, {"outcome", outcome}});
   }
   return *it->second;
 }
+
+prometheus::Counter& Router::BreachCounter(const std::string& team,
+                                           const std::string& policy) {
+  absl::MutexLock lock(&labels_mu_);
+  std::string key = absl::StrCat("b|", team, "|", policy);
+  std::string team_label = team;
+  std::string policy_label = policy;
+  if (!counters_.contains(key) && counters_.size() >= kMaxLabelSeries) {
+    team_label = policy_label = "other";
+    key = "b|other|other";
+  }
+  auto [it, inserted] = counters_.try_emplace(key, nullptr);
+  if (inserted) {
+    it->second =
+        &metrics_.Counter("handoff_routing_sla_breaches_total", kBreachesHelp,
+                          {{"team", team_label}, {"policy", policy_label}});
+  }
+  return *it->second;
+}
+
+prometheus::Counter& Router::RecycledCounter(const std::string& reason) {
+  absl::MutexLock lock(&labels_mu_);
+  auto [it, inserted] = counters_.try_emplace("r|" + reason, nullptr);
+  if (inserted) {
+    it->second =
+        &metrics_.Counter("handoff_routing_recycled_total",
+                          "Leads routing gave back to marketing, by reason.",
+                          {{"reason", reason}});
+  }
+  return *it->second;
+}
+
+// ---------------------------------------------------------------------------
+// The engine.
+
+absl::StatusOr<engine::RepLoad> Router::LoadOfRep(Transaction& tx,
+                                                  const v1::Rep& rep,
+                                                  absl::Time now) {
+  absl::TimeZone zone = absl::UTCTimeZone();
+  if (!rep.time_zone().empty()) {
+    absl::StatusOr<absl::TimeZone> loaded =
+        engine::LoadZone("rep.time_zone", rep.time_zone());
+    if (loaded.ok()) zone = *loaded;
+  }
+  const absl::CivilDay day(absl::ToCivilSecond(now, zone));
+  const std::string_view id = IdOf(rep.name());
+  absl::StatusOr<int> offers =
+      store_.OffersSince(tx, id, absl::FromCivil(day, zone));
+  if (!offers.ok()) return offers.status();
+  absl::StatusOr<int> open = store_.OpenAssignments(tx, id);
+  if (!open.ok()) return open.status();
+  return engine::RepLoad{.open = *open, .offers_today = *offers, .day = day};
+}
+
+absl::StatusOr<std::vector<engine::RepInput>> Router::LoadReps(Transaction& tx,
+                                                               absl::Time now) {
+  absl::StatusOr<std::vector<RepWithLoad>> reps = store_.RoutingCandidates(tx);
+  if (!reps.ok()) return reps.status();
+  std::vector<engine::RepInput> out;
+  out.reserve(reps->size());
+  for (RepWithLoad& rep : *reps) {
+    absl::StatusOr<engine::RepLoad> load = LoadOfRep(tx, rep.rep, now);
+    if (!load.ok()) return load.status();
+    rep.rep.clear_open_assignments();
+    out.push_back({std::move(rep.rep), *load});
+  }
+  return out;
+}
+
+absl::StatusOr<Router::Engine> Router::BuildEngine(Transaction& tx,
+                                                   const v1::RuleSet& rule_set,
+                                                   bool restore_from_store) {
+  absl::StatusOr<SlaPolicies> policies =
+      SlaPolicies::Compile(rule_set, {.accept_window = options_.accept_window,
+                                      .max_attempts = options_.max_attempts});
+  if (!policies.ok()) return policies.status();
+  absl::StatusOr<std::vector<engine::RepInput>> reps =
+      LoadReps(tx, clock_.Now());
+  if (!reps.ok()) return reps.status();
+  engine::EngineOptions engine_options;
+  engine_options.use_indexes = options_.use_engine_indexes;
+  absl::StatusOr<engine::RoutingSnapshot> snapshot =
+      engine::RoutingSnapshot::Build(rule_set, *std::move(reps),
+                                     std::move(engine_options));
+  if (!snapshot.ok()) return snapshot.status();
+  if (restore_from_store) {
+    absl::StatusOr<std::vector<v1::PoolStrategyState>> states =
+        store_.LoadPoolStates(tx);
+    if (!states.ok()) return states.status();
+    for (const v1::PoolStrategyState& state : *states) {
+      // A pool the rule set no longer targets keeps its row for when it
+      // comes back.
+      absl::Status s = snapshot->RestoreState(state);
+      if (!s.ok() && !absl::IsNotFound(s)) return s;
+    }
+  }
+  Engine out;
+  out.snapshot = *std::move(snapshot);
+  out.policies = *std::move(policies);
+  return out;
+}
+
+absl::Status Router::Load() {
+  absl::MutexLock lock(&engine_mu_);
+  return store_.db().Read([&](Transaction& tx) -> absl::Status {
+    absl::StatusOr<std::optional<v1::RuleSet>> stored = store_.LoadRuleSet(tx);
+    if (!stored.ok()) return stored.status();
+    absl::StatusOr<Engine> built = BuildEngine(
+        tx, stored->has_value() ? **stored : DefaultRuleSet(), true);
+    if (!built.ok()) return built.status();
+    engine_ = *std::move(built);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Router::WithEngine(absl::FunctionRef<absl::Status()> write) {
+  absl::MutexLock lock(&engine_mu_);
+  engine_dirty_ = false;
+  absl::Status status = write();
+  if (!status.ok() && engine_dirty_) {
+    // The engine ran ahead of a transaction that did not commit.
+    absl::Status rebuilt =
+        store_.db().Read([&](Transaction& tx) -> absl::Status {
+          absl::StatusOr<std::optional<v1::RuleSet>> stored =
+              store_.LoadRuleSet(tx);
+          if (!stored.ok()) return stored.status();
+          absl::StatusOr<Engine> built = BuildEngine(
+              tx, stored->has_value() ? **stored : DefaultRuleSet(), true);
+          if (!built.ok()) return built.status();
+          engine_ = *std::move(built);
+          return absl::OkStatus();
+        });
+    if (!rebuilt.ok()) {
+      Log(LogLevel::kError, "routing.engine_rebuild_failed",
+          {{"error", rebuilt.ToString()}});
+    }
+  }
+  engine_dirty_ = false;
+  return status;
+}
+
+void Router::ReleaseRep(const std::string& rep) {
+  absl::StatusOr<engine::RepLoad> load = engine_.snapshot->LoadOf(rep);
+  if (!load.ok()) return;  // Deleted since.
+  load->open = std::max(0, load->open - 1);
+  engine_dirty_ = true;
+  engine_.snapshot->SetLoad(rep, *load).IgnoreError();
+}
+
+void Router::CancelTimersAfterCommit(Transaction& tx, std::string_view id) {
+  tx.AfterCommit([this, id = std::string(id)] {
+    timers_.Cancel(id);
+    warnings_.Cancel(id);
+  });
+}
+
+absl::Status Router::AppendEvent(Transaction& tx, v1::AssignmentEventType type,
+                                 const v1::Assignment* assignment,
+                                 std::string_view lead, std::string_view rule,
+                                 std::string detail, absl::Time now) {
+  v1::AssignmentEvent event;
+  event.set_type(type);
+  *event.mutable_event_time() = ToProtoTime(now);
+  event.set_lead(std::string(lead));
+  event.set_rule(std::string(rule));
+  event.set_detail(std::move(detail));
+  if (assignment != nullptr) {
+    event.set_rep(assignment->rep());
+    event.set_team(assignment->team());
+    event.set_sla_policy(assignment->sla_policy());
+    *event.mutable_assignment() = *assignment;
+    // The log keeps the decision; the explanation is on the assignment.
+    event.mutable_assignment()->clear_explanation_detail();
+    event.mutable_assignment()->clear_explanation();
+  }
+  if (absl::Status s = store_.AppendEvent(tx, event); !s.ok()) return s;
+  if (event_listener_) tx.AfterCommit(event_listener_);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Routing.
 
 absl::StatusOr<v1::RouteLeadResponse> Router::RouteLead(
     const v1::RouteLeadRequest& request) {
   absl::StatusOr<std::string> lead_id =
       ParseResourceName("lead", request.lead(), "leads");
   if (!lead_id.ok()) return lead_id.status();
-  if (absl::Status s = ValidateLeadSummary(request.lead_summary()); !s.ok()) {
+  if (absl::Status s =
+          ValidateLeadSummary(request.lead_summary(), "lead_summary");
+      !s.ok()) {
     return s;
   }
-  return IdempotentWrite<v1::RouteLeadResponse>(
-      store_.db(), "RouteLead", request.request_id(),
-      [&](Transaction& tx) -> absl::StatusOr<v1::RouteLeadResponse> {
-        v1::RouteLeadResponse response;
-        absl::StatusOr<std::optional<QueuedLead>> queued =
-            store_.FindQueued(tx, *lead_id);
-        if (!queued.ok()) return queued.status();
-        if (queued->has_value()) {
-          absl::StatusOr<int> position = store_.QueuePosition(tx, *lead_id);
-          if (!position.ok()) return position.status();
-          response.set_queued(true);
-          response.set_queue_position(*position);
-          return response;
-        }
+  absl::StatusOr<v1::RouteLeadResponse> result;
+  absl::Status status = WithEngine([&]() -> absl::Status {
+    result = IdempotentWrite<v1::RouteLeadResponse>(
+        store_.db(), "RouteLead", request.request_id(),
+        [&](Transaction& tx) -> absl::StatusOr<v1::RouteLeadResponse> {
+          v1::RouteLeadResponse response;
+          absl::StatusOr<std::optional<QueuedLead>> queued =
+              store_.FindQueued(tx, *lead_id);
+          if (!queued.ok()) return queued.status();
+          if (queued->has_value()) {
+            absl::StatusOr<int> position = store_.QueuePosition(tx, *lead_id);
+            if (!position.ok()) return position.status();
+            response.set_queued(true);
+            response.set_queue_position(*position);
+            return response;
+          }
 
-        LeadRound lead;
-        lead.lead_id = *lead_id;
-        lead.summary = request.lead_summary();
-        absl::StatusOr<std::optional<StoredAssignment>> latest =
-            store_.LatestAssignmentForLead(tx, *lead_id);
-        if (!latest.ok()) return latest.status();
-        if (latest->has_value()) {
-          const v1::Assignment& last = (*latest)->assignment;
-          if (last.state() == v1::ASSIGNMENT_STATE_PENDING ||
-              last.state() == v1::ASSIGNMENT_STATE_ACCEPTED) {
-            *response.mutable_assignment() = last;
-            return response;
+          LeadRound lead;
+          lead.lead_id = *lead_id;
+          lead.summary = request.lead_summary();
+          absl::StatusOr<std::optional<StoredAssignment>> latest =
+              store_.LatestAssignmentForLead(tx, *lead_id);
+          if (!latest.ok()) return latest.status();
+          if (latest->has_value()) {
+            const v1::Assignment& last = (*latest)->assignment;
+            if (last.state() == v1::ASSIGNMENT_STATE_PENDING ||
+                last.state() == v1::ASSIGNMENT_STATE_ACCEPTED) {
+              *response.mutable_assignment() = last;
+              return response;
+            }
+            // The round ended. Only a new request (marketing re-qualified
+            // the lead) starts another; an anonymous repeat reports the end.
+            if (request.request_id().empty()) {
+              *response.mutable_assignment() = last;
+              response.set_recycled(last.state() !=
+                                    v1::ASSIGNMENT_STATE_CONVERTED);
+              return response;
+            }
+            lead.round = (*latest)->round + 1;
           }
-          // The round ended. Only a new request (marketing re-qualified the
-          // lead) starts another; an anonymous repeat just reports the end.
-          if (request.request_id().empty()) {
-            *response.mutable_assignment() = last;
-            response.set_recycled(last.state() !=
-                                  v1::ASSIGNMENT_STATE_CONVERTED);
-            return response;
+          const absl::Time now = clock_.Now();
+          if (absl::Status s =
+                  AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_ROUTED, nullptr,
+                              request.lead(), "", "", now);
+              !s.ok()) {
+            return s;
           }
-          lead.round = (*latest)->round + 1;
-        }
-        return OfferOrQueue(tx, lead, clock_.Now());
-      });
+          return OfferOrQueue(tx, lead, now);
+        });
+    return result.status();
+  });
+  if (!status.ok()) return status;
+  return result;
 }
 
 absl::StatusOr<v1::RouteLeadResponse> Router::OfferOrQueue(
     Transaction& tx, const LeadRound& lead, absl::Time now) {
   v1::RouteLeadResponse response;
-  absl::StatusOr<OfferResult> offer = Offer(tx, lead, now);
-  if (!offer.ok()) return offer.status();
-  if (offer->assignment.has_value()) {
-    *response.mutable_assignment() = *std::move(offer->assignment);
+  absl::StatusOr<Routed> routed = Offer(tx, lead, now);
+  if (!routed.ok()) return routed.status();
+  if (routed->assignment.has_value()) {
+    *response.mutable_assignment() = *std::move(routed->assignment);
     return response;
   }
-  if (absl::Status s = Queue(tx, lead, now); !s.ok()) return s;
+  if (absl::Status s = Queue(tx, lead, routed->decision, now); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<int> position = store_.QueuePosition(tx, lead.lead_id);
   if (!position.ok()) return position.status();
   response.set_queued(true);
@@ -242,97 +464,154 @@ absl::StatusOr<v1::RouteLeadResponse> Router::OfferOrQueue(
   return response;
 }
 
-absl::StatusOr<Router::OfferResult> Router::Offer(Transaction& tx,
-                                                  const LeadRound& lead,
-                                                  absl::Time now) {
-  absl::StatusOr<std::vector<RepWithLoad>> reps = store_.RoutingCandidates(tx);
-  if (!reps.ok()) return reps.status();
-  absl::StatusOr<std::set<std::string>> lapsed =
-      store_.BreachedRepsInRound(tx, lead.lead_id, lead.round);
-  if (!lapsed.ok()) return lapsed.status();
-
-  OfferResult result;
-  std::vector<std::string> eligible_ids;
-  std::vector<const RepWithLoad*> eligible;
-  std::vector<std::string> lines;
-  for (const RepWithLoad& candidate : *reps) {
-    const v1::Rep& rep = candidate.rep;
-    const bool available = rep.status() == v1::REP_STATUS_AVAILABLE;
-    const bool has_room = candidate.open < rep.capacity();
-    if (available && has_room) ++result.reps_with_room;
-    std::string excluded;
-    if (lapsed->contains(candidate.id)) {
-      excluded = "already let this lead lapse";
-    } else if (!available) {
-      excluded = "away";
-    } else if (!has_room) {
-      excluded =
-          absl::StrCat("at capacity ", candidate.open, "/", rep.capacity());
-    }
-    if (excluded.empty()) {
-      eligible_ids.push_back(candidate.id);
-      eligible.push_back(&candidate);
-    }
-    if (lines.size() < kMaxExplainedCandidates) {
-      lines.push_back(
-          excluded.empty()
-              ? absl::StrCat("- ", rep.name(), ": eligible, open ",
-                             candidate.open, "/", rep.capacity())
-              : absl::StrCat("- ", rep.name(), ": excluded, ", excluded));
-    }
+absl::StatusOr<Router::Routed> Router::Offer(Transaction& tx,
+                                             const LeadRound& lead,
+                                             absl::Time now) {
+  absl::StatusOr<std::set<std::string>> passed =
+      store_.PassedRepsInRound(tx, lead.lead_id, lead.round);
+  if (!passed.ok()) return passed.status();
+  std::vector<std::string> passed_names;
+  passed_names.reserve(passed->size());
+  for (const std::string& id : *passed) {
+    passed_names.push_back(ResourceName("reps", id));
   }
 
-  absl::StatusOr<std::string> pointer = store_.LoadStrategyState(tx, kPool);
-  if (!pointer.ok()) return pointer.status();
-  std::optional<RoundRobinPick> pick = PickRoundRobin(eligible_ids, *pointer);
-  if (!pick.has_value()) return result;
-  if (absl::Status s =
-          store_.SaveStrategyState(tx, kPool, kStrategy, pick->pointer_after);
-      !s.ok()) {
-    return s;
-  }
-  const RepWithLoad& chosen = *eligible[pick->index];
+  engine::RoutingSnapshot& snapshot = *engine_.snapshot;
+  Routed routed;
+  routed.decision = snapshot.Decide(lead.summary, now, passed_names);
+  const engine::Decision& d = routed.decision;
+  if (!d.offered()) return routed;
 
-  std::string explanation =
-      absl::StrCat("rule ", kRule, ", strategy ", kStrategy, " over pool ",
-                   kPool, " (reps ordered by id), attempt ", lead.attempt, "\n",
-                   "considered ", reps->size(), " reps, ", eligible_ids.size(),
-                   " eligible:\n", absl::StrJoin(lines, "\n"), "\n");
-  if (reps->size() > lines.size()) {
-    absl::StrAppend(&explanation, "(", reps->size() - lines.size(),
-                    " more not listed)\n");
-  }
-  absl::StrAppend(&explanation, pick->explanation);
+  absl::StatusOr<v1::PoolStrategyState> state = snapshot.StateAfter(d);
+  if (!state.ok()) return state.status();
+  if (absl::Status s = store_.SavePoolState(tx, *state); !s.ok()) return s;
 
-  const std::string id = NewId(now);
-  const absl::Time due = now + options_.accept_window;
+  const CompiledPolicy& policy = engine_.policies->Get(d.sla_policy);
   v1::Assignment a;
-  a.set_name(ResourceName("assignments", id));
+  a.set_name(ResourceName("assignments", NewId(now)));
   a.set_lead(ResourceName("leads", lead.lead_id));
-  a.set_rep(chosen.rep.name());
-  a.set_team(chosen.rep.team());
+  a.set_rep(d.rep);
+  a.set_team(d.team);
   a.set_state(v1::ASSIGNMENT_STATE_PENDING);
   a.set_attempt(lead.attempt);
   *a.mutable_offer_time() = ToProtoTime(now);
-  *a.mutable_accept_due_time() = ToProtoTime(due);
+  *a.mutable_accept_due_time() = ToProtoTime(policy.AcceptDue(now, d.priority));
+  if (std::optional<absl::Time> warn = policy.WarningAt(now, d.priority)) {
+    *a.mutable_warning_time() = ToProtoTime(*warn);
+  }
   a.set_previous_assignment(lead.previous_assignment);
-  a.set_explanation(std::move(explanation));
+  *a.mutable_explanation_detail() = d.explanation();
+  a.set_explanation(engine::ExplanationText(d.explanation()));
   *a.mutable_lead_summary() = lead.summary;
+  a.set_rule_set_version(snapshot.version());
+  a.set_rule(d.rule);
+  a.set_sla_policy(SlaPolicies::NameOf(d.sla_policy));
+  a.set_priority(d.priority);
+  AddStep(a, v1::SLA_STEP_TYPE_OFFERED, now,
+          absl::StrCat("to ", d.rep, " under ", d.rule));
   Touch(a, now);
-  if (absl::Status s = store_.InsertAssignment(tx, id, {a, lead.round});
+
+  engine_dirty_ = true;
+  if (absl::Status s = snapshot.Commit(d, now); !s.ok()) return s;
+  if (absl::Status s =
+          InsertOffer(tx, a, lead.round, StrategyName(d.strategy), now);
       !s.ok()) {
     return s;
   }
-  tx.AfterCommit([this, id, due] {
-    offered_.Increment();
+  routed.assignment = std::move(a);
+  return routed;
+}
+
+absl::Status Router::InsertOffer(Transaction& tx, v1::Assignment& a, int round,
+                                 const std::string& strategy, absl::Time now) {
+  const std::string id(IdOf(a.name()));
+  if (absl::Status s = store_.InsertAssignment(tx, id, {a, round}); !s.ok()) {
+    return s;
+  }
+  const v1::AssignmentEventType type =
+      a.escalated()      ? v1::ASSIGNMENT_EVENT_TYPE_ESCALATED
+      : a.attempt() == 1 ? v1::ASSIGNMENT_EVENT_TYPE_OFFERED
+                         : v1::ASSIGNMENT_EVENT_TYPE_REASSIGNED;
+  if (absl::Status s = AppendEvent(tx, type, &a, a.lead(), a.rule(), "", now);
+      !s.ok()) {
+    return s;
+  }
+  const absl::Time due = FromProtoTime(a.accept_due_time());
+  std::optional<absl::Time> warn;
+  if (a.has_warning_time()) warn = FromProtoTime(a.warning_time());
+  prometheus::Counter& offered =
+      AssignmentCounter(a.rule(), strategy, "offered");
+  tx.AfterCommit([this, id, due, warn, &offered] {
+    offered.Increment();
     timers_.Add(id, due);
+    if (warn.has_value()) warnings_.Add(id, *warn);
   });
-  result.assignment = std::move(a);
-  return result;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Assignment> Router::OfferToManager(
+    Transaction& tx, const LeadRound& lead, const std::string& manager,
+    const std::string& rule, const std::string& policy_name, bool priority,
+    std::string reason, absl::Time now) {
+  engine::RoutingSnapshot& snapshot = *engine_.snapshot;
+  const v1::Rep* rep = snapshot.FindRepProto(manager);
+  if (rep == nullptr) return NotFound(manager);
+  const CompiledPolicy& policy = engine_.policies->Get(policy_name);
+
+  v1::Assignment a;
+  a.set_name(ResourceName("assignments", NewId(now)));
+  a.set_lead(ResourceName("leads", lead.lead_id));
+  a.set_rep(manager);
+  a.set_team(rep->team());
+  a.set_state(v1::ASSIGNMENT_STATE_PENDING);
+  a.set_attempt(lead.attempt);
+  a.set_escalated(true);
+  *a.mutable_offer_time() = ToProtoTime(now);
+  *a.mutable_accept_due_time() = ToProtoTime(policy.AcceptDue(now, priority));
+  if (std::optional<absl::Time> warn = policy.WarningAt(now, priority)) {
+    *a.mutable_warning_time() = ToProtoTime(*warn);
+  }
+  a.set_previous_assignment(lead.previous_assignment);
+  v1::RoutingExplanation& why = *a.mutable_explanation_detail();
+  why.set_rule_set_version(snapshot.version());
+  why.set_matched_rule(rule);
+  why.set_picked_rep(manager);
+  why.set_pick_reason(absl::StrCat("escalated to the manager: ", reason));
+  why.set_sla_policy(policy_name);
+  why.set_priority(priority);
+  a.set_explanation(
+      absl::StrCat("escalated to manager ", manager, ": ", reason, "\n"));
+  *a.mutable_lead_summary() = lead.summary;
+  a.set_rule_set_version(snapshot.version());
+  a.set_rule(rule);
+  a.set_sla_policy(policy_name);
+  a.set_priority(priority);
+  AddStep(a, v1::SLA_STEP_TYPE_ESCALATED, now, std::move(reason));
+  Touch(a, now);
+
+  // A manager takes escalations whatever their capacity; the load still
+  // counts for their own leads.
+  if (absl::StatusOr<engine::RepLoad> load = snapshot.LoadOf(manager);
+      load.ok()) {
+    absl::StatusOr<absl::CivilDay> today = snapshot.LocalDay(manager, now);
+    if (today.ok() && *today != load->day) {
+      load->day = *today;
+      load->offers_today = 0;
+    }
+    ++load->open;
+    ++load->offers_today;
+    engine_dirty_ = true;
+    snapshot.SetLoad(manager, *load).IgnoreError();
+  }
+  if (absl::Status s = InsertOffer(tx, a, lead.round, kEscalation, now);
+      !s.ok()) {
+    return s;
+  }
+  return a;
 }
 
 absl::Status Router::Queue(Transaction& tx, const LeadRound& lead,
-                           absl::Time now) {
+                           const engine::Decision& decision, absl::Time now) {
   QueuedLead entry;
   entry.lead_id = lead.lead_id;
   entry.request.set_lead(ResourceName("leads", lead.lead_id));
@@ -341,47 +620,117 @@ absl::Status Router::Queue(Transaction& tx, const LeadRound& lead,
   entry.round = lead.round;
   entry.attempt = lead.attempt;
   entry.previous_assignment = lead.previous_assignment;
+  entry.rule = decision.rule;
   if (absl::Status s = store_.Enqueue(tx, entry); !s.ok()) return s;
-  tx.AfterCommit([this] { queued_.Increment(); });
+  if (absl::Status s =
+          AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_QUEUED, nullptr,
+                      entry.request.lead(), decision.rule, "", now);
+      !s.ok()) {
+    return s;
+  }
+  prometheus::Counter& queued = AssignmentCounter(
+      decision.rule, StrategyName(decision.strategy), "queued");
+  tx.AfterCommit([&queued] { queued.Increment(); });
   return absl::OkStatus();
+}
+
+absl::Status Router::Recycle(Transaction& tx, const v1::Assignment* last,
+                             const std::string& lead_id,
+                             const std::string& rule, const std::string& reason,
+                             std::string note, absl::Time now) {
+  const std::string lead = ResourceName("leads", lead_id);
+  UpdateLeadStageRequest recycled =
+      LeadStage(lead, campaign::v1::LEAD_EVENT_RECYCLED, now);
+  recycled.set_reason(reason);
+  recycled.set_note(note);
+  if (absl::Status s = EnqueueLeadStage(outbox_, tx, recycled); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_RECYCLED, last,
+                                   lead, rule, reason, now);
+      !s.ok()) {
+    return s;
+  }
+  prometheus::Counter& counter = RecycledCounter(reason);
+  tx.AfterCommit([&counter] { counter.Increment(); });
+  return absl::OkStatus();
+}
+
+absl::Status Router::MoveOn(Transaction& tx, v1::Assignment& closed, int round,
+                            absl::Time now) {
+  const CompiledPolicy& policy = engine_.policies->Get(closed.sla_policy());
+  LeadRound next{.lead_id = std::string(IdOf(closed.lead())),
+                 .summary = closed.lead_summary(),
+                 .round = round,
+                 .attempt = closed.attempt() + 1,
+                 .previous_assignment = closed.name()};
+  if (closed.attempt() < policy.max_attempts && !closed.escalated()) {
+    absl::StatusOr<Routed> routed = Offer(tx, next, now);
+    if (!routed.ok()) return routed.status();
+    if (routed->assignment.has_value()) {
+      AddStep(closed, v1::SLA_STEP_TYPE_REASSIGNED, now,
+              absl::StrCat("to ", routed->assignment->rep(), " as ",
+                           routed->assignment->name()));
+      return absl::OkStatus();
+    }
+    AddStep(
+        closed, v1::SLA_STEP_TYPE_QUEUED, now,
+        absl::StrCat("nobody eligible; queued for ", routed->decision.rule));
+    return Queue(tx, next, routed->decision, now);
+  }
+
+  // Attempts ran out.
+  if (policy.proto.on_exhausted() == v1::EXHAUSTED_ACTION_ESCALATE_TO_MANAGER &&
+      !closed.escalated()) {
+    const v1::Rep* rep = engine_.snapshot->FindRepProto(closed.rep());
+    const std::string manager = rep != nullptr ? rep->manager() : "";
+    if (!manager.empty() && manager != closed.rep() &&
+        engine_.snapshot->FindRepProto(manager) != nullptr) {
+      absl::StatusOr<v1::Assignment> escalated = OfferToManager(
+          tx, next, manager, closed.rule(), closed.sla_policy(),
+          closed.priority(),
+          absl::StrCat("not accepted after ", closed.attempt(), " offers"),
+          now);
+      if (!escalated.ok()) return escalated.status();
+      AddStep(closed, v1::SLA_STEP_TYPE_ESCALATED, now,
+              absl::StrCat("to manager ", manager, " as ", escalated->name()));
+      return absl::OkStatus();
+    }
+  }
+  AddStep(closed, v1::SLA_STEP_TYPE_RECYCLED, now, kSlaExhausted);
+  return Recycle(
+      tx, &closed, next.lead_id, closed.rule(), kSlaExhausted,
+      absl::StrCat("not accepted in time after ", closed.attempt(), " offers"),
+      now);
 }
 
 absl::StatusOr<bool> Router::Breach(Transaction& tx,
                                     const StoredAssignment& stored,
                                     absl::Time now) {
   v1::Assignment a = stored.assignment;
+  const std::string id(IdOf(a.name()));
   a.set_state(v1::ASSIGNMENT_STATE_BREACHED);
   *a.mutable_close_time() = ToProtoTime(now);
+  AddStep(a, v1::SLA_STEP_TYPE_BREACHED, now,
+          absl::StrCat("not accepted by ",
+                       absl::FormatTime(FromProtoTime(a.accept_due_time()))));
   Touch(a, now);
-  absl::StatusOr<bool> applied = store_.UpdateAssignmentIf(
-      tx, IdOf(a.name()), a, v1::ASSIGNMENT_STATE_PENDING);
+  absl::StatusOr<bool> applied =
+      store_.UpdateAssignmentIf(tx, id, a, v1::ASSIGNMENT_STATE_PENDING);
   if (!applied.ok() || !*applied) return applied;
-  CancelTimerAfterCommit(tx, IdOf(a.name()));
-  tx.AfterCommit([this, team = a.team()] { BreachCounter(team).Increment(); });
-
-  if (a.attempt() < options_.max_attempts) {
-    LeadRound next{.lead_id = std::string(IdOf(a.lead())),
-                   .summary = a.lead_summary(),
-                   .round = stored.round,
-                   .attempt = a.attempt() + 1,
-                   .previous_assignment = a.name()};
-    absl::StatusOr<OfferResult> offer = Offer(tx, next, now);
-    if (!offer.ok()) return offer.status();
-    if (!offer->assignment.has_value()) {
-      if (absl::Status s = Queue(tx, next, now); !s.ok()) return s;
-    }
-    return true;
-  }
-
-  UpdateLeadStageRequest recycled =
-      LeadStage(a, campaign::v1::LEAD_EVENT_RECYCLED, now);
-  recycled.set_reason(kSlaExhausted);
-  recycled.set_note(
-      absl::StrCat("not accepted in time after ", a.attempt(), " offers"));
-  if (absl::Status s = EnqueueLeadStage(outbox_, tx, recycled); !s.ok()) {
+  CancelTimersAfterCommit(tx, id);
+  prometheus::Counter& breaches = BreachCounter(a.team(), a.sla_policy());
+  tx.AfterCommit([&breaches] { breaches.Increment(); });
+  if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_BREACHED, &a,
+                                   a.lead(), a.rule(), "", now);
+      !s.ok()) {
     return s;
   }
-  tx.AfterCommit([this] { recycled_sla_.Increment(); });
+  ReleaseRep(a.rep());
+  if (absl::Status s = MoveOn(tx, a, stored.round, now); !s.ok()) return s;
+  absl::StatusOr<bool> saved =
+      store_.UpdateAssignmentIf(tx, id, a, v1::ASSIGNMENT_STATE_BREACHED);
+  if (!saved.ok()) return saved.status();
   return true;
 }
 
@@ -392,14 +741,13 @@ absl::StatusOr<int> Router::BreachDue(
        start += kDeadlineBatch) {
     const absl::Span<const std::string> batch =
         assignment_ids.subspan(start, kDeadlineBatch);
-    absl::StatusOr<int> breached = BreachDueTogether(batch);
-    if (breached.ok()) {
-      total += *breached;
+    absl::StatusOr<int> together = BreachDueTogether(batch);
+    if (together.ok()) {
+      total += *together;
       continue;
     }
-    if (!IsPermanent(breached.status())) return breached.status();
-    // One offer spoils the batch: one at a time, so the others still fire
-    // and only the bad one is skipped (a retry would fail forever).
+    if (!IsPermanent(together.status())) return together.status();
+    // One bad offer must not hold back the rest: retry one by one.
     for (size_t i = 0; i < batch.size(); ++i) {
       absl::StatusOr<int> one = BreachDueTogether(batch.subspan(i, 1));
       if (one.ok()) {
@@ -418,32 +766,37 @@ absl::StatusOr<int> Router::BreachDue(
 absl::StatusOr<int> Router::BreachDueTogether(
     absl::Span<const std::string> ids) {
   int breached = 0;
-  absl::Status status = store_.db().Write([&](Transaction& tx) {
-    breached = 0;
-    const absl::Time now = clock_.Now();
-    for (const std::string& id : ids) {
-      absl::StatusOr<std::optional<StoredAssignment>> found =
-          store_.FindAssignment(tx, id);
-      if (!found.ok()) return found.status();
-      if (!found->has_value()) {
-        Log(LogLevel::kWarning, "routing.breach_unknown_offer",
-            {{"assignment", id}});
-        continue;
+  absl::Status status = WithEngine([&] {
+    return store_.db().Write([&](Transaction& tx) {
+      breached = 0;
+      const absl::Time now = clock_.Now();
+      for (const std::string& id : ids) {
+        absl::StatusOr<std::optional<StoredAssignment>> found =
+            store_.FindAssignment(tx, id);
+        if (!found.ok()) return found.status();
+        if (!found->has_value()) {
+          Log(LogLevel::kWarning, "routing.breach_unknown_offer",
+              {{"assignment", id}});
+          continue;
+        }
+        const StoredAssignment& stored = **found;
+        // Accepted, rejected or breached already: the timer was stale.
+        if (stored.assignment.state() != v1::ASSIGNMENT_STATE_PENDING) {
+          continue;
+        }
+        const absl::Time due =
+            FromProtoTime(stored.assignment.accept_due_time());
+        if (now < due) {
+          // Never early (the store keeps whole microseconds).
+          tx.AfterCommit([this, id, due] { timers_.Add(id, due); });
+          continue;
+        }
+        absl::StatusOr<bool> applied = Breach(tx, stored, now);
+        if (!applied.ok()) return applied.status();
+        if (*applied) ++breached;
       }
-      const StoredAssignment& stored = **found;
-      // Accepted, rejected or breached already: the timer was stale.
-      if (stored.assignment.state() != v1::ASSIGNMENT_STATE_PENDING) continue;
-      const absl::Time due = FromProtoTime(stored.assignment.accept_due_time());
-      if (now < due) {
-        // Never early (the store keeps whole microseconds).
-        tx.AfterCommit([this, id, due] { timers_.Add(id, due); });
-        continue;
-      }
-      absl::StatusOr<bool> applied = Breach(tx, stored, now);
-      if (!applied.ok()) return applied.status();
-      if (*applied) ++breached;
-    }
-    return absl::OkStatus();
+      return absl::OkStatus();
+    });
   });
   if (!status.ok()) return status;
   return breached;
@@ -473,66 +826,176 @@ absl::StatusOr<int> Router::ProcessDueDeadlines() {
   }
 }
 
+absl::StatusOr<int> Router::WarnDue(
+    absl::Span<const std::string> assignment_ids) {
+  int warned = 0;
+  absl::Status status = store_.db().Write([&](Transaction& tx) -> absl::Status {
+    warned = 0;
+    const absl::Time now = clock_.Now();
+    for (const std::string& id : assignment_ids) {
+      absl::StatusOr<std::optional<StoredAssignment>> found =
+          store_.FindAssignment(tx, id);
+      if (!found.ok()) return found.status();
+      if (!found->has_value()) continue;
+      v1::Assignment a = (*found)->assignment;
+      if (a.state() != v1::ASSIGNMENT_STATE_PENDING || !a.has_warning_time()) {
+        continue;
+      }
+      const absl::Time at = FromProtoTime(a.warning_time());
+      if (now < at) {
+        tx.AfterCommit([this, id, at] { warnings_.Add(id, at); });
+        continue;
+      }
+      AddStep(
+          a, v1::SLA_STEP_TYPE_WARNED, now,
+          absl::StrCat("accept due ",
+                       absl::FormatTime(FromProtoTime(a.accept_due_time()))));
+      absl::StatusOr<bool> applied = store_.MarkWarned(tx, id, a);
+      if (!applied.ok()) return applied.status();
+      if (!*applied) continue;
+      if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_WARNED, &a,
+                                       a.lead(), a.rule(), "", now);
+          !s.ok()) {
+        return s;
+      }
+      ++warned;
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return warned;
+}
+
 absl::StatusOr<int> Router::DrainQueue() {
   int total = 0;
   int64_t after_seq = 0;
+  // Per rule, once its pool has nobody with room: the decision's pool and
+  // policy (later leads of that rule only have their age checked).
+  struct FullRule {
+    std::string pool;
+    std::string policy;
+  };
+  std::map<std::string, FullRule> full;
   while (true) {
     int fetched = 0;
     int offered = 0;
-    bool nobody_has_room = false;
-    absl::Status status = store_.db().Write([&](Transaction& tx) {
-      fetched = 0;
-      offered = 0;
-      const absl::Time now = clock_.Now();
-      absl::StatusOr<std::vector<std::pair<int64_t, QueuedLead>>> entries =
-          store_.QueuedAfter(tx, after_seq, kDrainBatch);
-      if (!entries.ok()) return entries.status();
-      fetched = static_cast<int>(entries->size());
-      for (const auto& [seq, entry] : *entries) {
-        after_seq = seq;
-        LeadRound lead{.lead_id = entry.lead_id,
-                       .summary = entry.request.lead_summary(),
-                       .round = entry.round,
-                       .attempt = entry.attempt,
-                       .previous_assignment = entry.previous_assignment};
-        absl::StatusOr<OfferResult> offer = Offer(tx, lead, now);
-        if (!offer.ok()) return offer.status();
-        if (offer->assignment.has_value()) {
+    absl::Status status = WithEngine([&] {
+      return store_.db().Write([&](Transaction& tx) -> absl::Status {
+        fetched = 0;
+        offered = 0;
+        const absl::Time now = clock_.Now();
+        absl::StatusOr<std::vector<std::pair<int64_t, QueuedLead>>> entries =
+            store_.QueuedAfter(tx, after_seq, kDrainBatch);
+        if (!entries.ok()) return entries.status();
+        fetched = static_cast<int>(entries->size());
+        for (const auto& [seq, entry] : *entries) {
+          after_seq = seq;
+          LeadRound lead{.lead_id = entry.lead_id,
+                         .summary = entry.request.lead_summary(),
+                         .round = entry.round,
+                         .attempt = entry.attempt,
+                         .previous_assignment = entry.previous_assignment};
+          std::string rule = entry.rule;
+          std::string pool;
+          std::string policy_name;
+          if (auto it = full.find(entry.rule); it != full.end()) {
+            pool = it->second.pool;
+            policy_name = it->second.policy;
+          } else {
+            absl::StatusOr<Routed> routed = Offer(tx, lead, now);
+            if (!routed.ok()) return routed.status();
+            if (routed->assignment.has_value()) {
+              if (absl::Status s = store_.Dequeue(tx, entry.lead_id); !s.ok()) {
+                return s;
+              }
+              ++offered;
+              continue;
+            }
+            rule = routed->decision.rule;
+            pool = routed->decision.pool;
+            policy_name = routed->decision.sla_policy;
+            absl::StatusOr<int32_t> room =
+                engine_.snapshot->AvailableWithRoom(pool);
+            if (room.ok() && *room == 0) {
+              full[entry.rule] = {pool, policy_name};
+            }
+          }
+          const CompiledPolicy& policy = engine_.policies->Get(policy_name);
+          if (!policy.proto.has_queue_age_limit()) continue;
+          const absl::Duration limit =
+              FromProtoDuration(policy.proto.queue_age_limit());
+          if (limit <= absl::ZeroDuration() ||
+              now - entry.enqueue_time < limit) {
+            continue;
+          }
+          const std::string reason =
+              absl::StrCat("queued longer than ", absl::FormatDuration(limit));
+          std::string manager;
+          if (policy.proto.on_exhausted() ==
+              v1::EXHAUSTED_ACTION_ESCALATE_TO_MANAGER) {
+            absl::StatusOr<std::string> found =
+                engine_.snapshot->PoolManager(pool);
+            if (found.ok()) manager = *found;
+          }
+          if (!manager.empty() &&
+              engine_.snapshot->FindRepProto(manager) != nullptr) {
+            absl::StatusOr<v1::Assignment> escalated = OfferToManager(
+                tx, lead, manager, rule, SlaPolicies::NameOf(policy_name),
+                engine::IsPriorityLead(policy.proto, lead.summary), reason,
+                now);
+            if (!escalated.ok()) return escalated.status();
+            ++offered;
+          } else if (absl::Status s = Recycle(tx, nullptr, entry.lead_id, rule,
+                                              kQueueAgeLimit, reason, now);
+                     !s.ok()) {
+            return s;
+          }
           if (absl::Status s = store_.Dequeue(tx, entry.lead_id); !s.ok()) {
             return s;
           }
-          ++offered;
-          continue;
         }
-        // Only the reps who let this lead lapse have room: later leads
-        // may still go to them.
-        if (offer->reps_with_room == 0) {
-          nobody_has_room = true;
-          break;
-        }
-      }
-      return absl::OkStatus();
+        return absl::OkStatus();
+      });
     });
     if (!status.ok()) return status;
     total += offered;
-    if (nobody_has_room || fetched < kDrainBatch) return total;
+    if (fetched < kDrainBatch) return total;
   }
 }
 
 absl::Status Router::RefreshGauges() {
-  QueueStats stats;
+  std::map<std::string, QueueStats> by_rule;
   absl::Status status = store_.db().Read([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<QueueStats> queue = store_.GetQueueStats(tx);
-    if (!queue.ok()) return queue.status();
-    stats = *queue;
+    absl::StatusOr<std::map<std::string, QueueStats>> stats =
+        store_.QueueStatsByRule(tx);
+    if (!stats.ok()) return stats.status();
+    by_rule = *std::move(stats);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  queue_depth_.Set(static_cast<double>(stats.depth));
+  std::optional<absl::Time> oldest;
+  absl::MutexLock lock(&labels_mu_);
+  // Rules seen before and now empty read 0.
+  for (auto& [rule, gauge] : queue_depth_) gauge->Set(0);
+  for (const auto& [rule, stats] : by_rule) {
+    auto [it, inserted] = queue_depth_.try_emplace(rule, nullptr);
+    if (inserted) {
+      if (queue_depth_.size() > kMaxLabelSeries) {
+        queue_depth_.erase(it);
+        continue;
+      }
+      it->second = &metrics_.Gauge(
+          "handoff_routing_queue_depth", "Leads waiting for an eligible rep.",
+          {{"rule", rule.empty() ? kDefaultRule : rule}});
+    }
+    it->second->Set(static_cast<double>(stats.depth));
+    if (stats.oldest_enqueue_time.has_value() &&
+        (!oldest.has_value() || *stats.oldest_enqueue_time < *oldest)) {
+      oldest = stats.oldest_enqueue_time;
+    }
+  }
   queue_oldest_age_.Set(
-      stats.oldest_enqueue_time.has_value()
-          ? absl::ToDoubleSeconds(clock_.Now() - *stats.oldest_enqueue_time)
-          : 0.0);
+      oldest.has_value() ? absl::ToDoubleSeconds(clock_.Now() - *oldest) : 0.0);
   return absl::OkStatus();
 }
 
@@ -631,24 +1094,21 @@ absl::StatusOr<v1::Assignment> Router::AnswerOffer(std::string_view name,
                                                    OfferAnswer answer) {
   v1::Assignment answered;
   bool lapsed = false;
-  absl::Status status = store_.db().Write([&](Transaction& tx) -> absl::Status {
-    const absl::Time now = clock_.Now();
-    absl::StatusOr<StoredAssignment> offer =
-        LoadPendingOffer(tx, name, id, rep);
-    if (!offer.ok()) return offer.status();
-    if (now >= FromProtoTime(offer->assignment.accept_due_time())) {
-      lapsed = true;
-      return Breach(tx, *offer, now).status();
-    }
-    answered = offer->assignment;
-    UpdateLeadStageRequest feedback = answer(answered, now, tx);
-    Touch(answered, now);
-    absl::StatusOr<bool> applied = store_.UpdateAssignmentIf(
-        tx, id, answered, v1::ASSIGNMENT_STATE_PENDING);
-    if (!applied.ok()) return applied.status();
-    if (!*applied) return WrongState(name, "is no longer PENDING");
-    CancelTimerAfterCommit(tx, id);
-    return EnqueueLeadStage(outbox_, tx, feedback);
+  absl::Status status = WithEngine([&] {
+    return store_.db().Write([&](Transaction& tx) -> absl::Status {
+      const absl::Time now = clock_.Now();
+      absl::StatusOr<StoredAssignment> offer =
+          LoadPendingOffer(tx, name, id, rep);
+      if (!offer.ok()) return offer.status();
+      if (now >= FromProtoTime(offer->assignment.accept_due_time())) {
+        lapsed = true;
+        return Breach(tx, *offer, now).status();
+      }
+      if (absl::Status s = answer(*offer, now, tx); !s.ok()) return s;
+      CancelTimersAfterCommit(tx, id);
+      answered = std::move(offer->assignment);
+      return absl::OkStatus();
+    });
   });
   if (!status.ok()) return status;
   if (lapsed) {
@@ -671,16 +1131,41 @@ absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
 
   return AnswerOffer(
       request.name(), *id, request.rep(),
-      [&](v1::Assignment& accepted, absl::Time now, Transaction& tx) {
-        accepted.set_state(v1::ASSIGNMENT_STATE_ACCEPTED);
-        *accepted.mutable_accept_time() = ToProtoTime(now);
-        const double seconds =
-            absl::ToDoubleSeconds(now - FromProtoTime(accepted.offer_time()));
+      [&](StoredAssignment& offer, absl::Time now,
+          Transaction& tx) -> absl::Status {
+        v1::Assignment& a = offer.assignment;
+        const CompiledPolicy& policy = engine_.policies->Get(a.sla_policy());
+        a.set_state(v1::ASSIGNMENT_STATE_ACCEPTED);
+        *a.mutable_accept_time() = ToProtoTime(now);
+        const absl::Duration business = policy.calendar.BusinessTimeBetween(
+            FromProtoTime(a.offer_time()), now);
+        *a.mutable_time_to_accept() = ToProtoDuration(business);
+        if (policy.proto.has_first_touch_within()) {
+          *a.mutable_first_touch_due_time() =
+              ToProtoTime(policy.calendar.AddBusinessTime(
+                  now, FromProtoDuration(policy.proto.first_touch_within())));
+        }
+        a.clear_warning_time();
+        AddStep(a, v1::SLA_STEP_TYPE_ACCEPTED, now,
+                absl::StrCat("after ", absl::FormatDuration(business),
+                             " of business time"));
+        Touch(a, now);
+        absl::StatusOr<bool> applied =
+            store_.UpdateAssignmentIf(tx, *id, a, v1::ASSIGNMENT_STATE_PENDING);
+        if (!applied.ok()) return applied.status();
+        if (!*applied)
+          return WrongState(request.name(), "is no longer PENDING");
+        if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_ACCEPTED,
+                                         &a, a.lead(), a.rule(), "", now);
+            !s.ok()) {
+          return s;
+        }
+        const double seconds = absl::ToDoubleSeconds(business);
         tx.AfterCommit([this, seconds] { time_to_accept_.Observe(seconds); });
         UpdateLeadStageRequest message =
-            LeadStage(accepted, campaign::v1::LEAD_EVENT_ACCEPTED, now);
-        message.set_rep(accepted.rep());
-        return message;
+            LeadStage(a.lead(), campaign::v1::LEAD_EVENT_ACCEPTED, now);
+        message.set_rep(a.rep());
+        return EnqueueLeadStage(outbox_, tx, message);
       });
 }
 
@@ -711,19 +1196,54 @@ absl::StatusOr<v1::Assignment> Router::RejectAssignment(
 
   absl::StatusOr<v1::Assignment> result = AnswerOffer(
       request.name(), *id, request.rep(),
-      [&](v1::Assignment& rejected, absl::Time now, Transaction& tx) {
-        rejected.set_state(v1::ASSIGNMENT_STATE_REJECTED);
-        rejected.set_reject_reason(request.reason());
-        rejected.set_reject_note(request.note());
-        *rejected.mutable_close_time() = ToProtoTime(now);
+      [&](StoredAssignment& offer, absl::Time now,
+          Transaction& tx) -> absl::Status {
+        v1::Assignment& a = offer.assignment;
+        const CompiledPolicy& policy = engine_.policies->Get(a.sla_policy());
+        const std::string reason = RejectReasonName(request.reason());
+        a.set_state(v1::ASSIGNMENT_STATE_REJECTED);
+        a.set_reject_reason(request.reason());
+        a.set_reject_note(request.note());
+        *a.mutable_close_time() = ToProtoTime(now);
+        a.clear_warning_time();
+        AddStep(a, v1::SLA_STEP_TYPE_REJECTED, now, reason);
+        Touch(a, now);
+        absl::StatusOr<bool> applied =
+            store_.UpdateAssignmentIf(tx, *id, a, v1::ASSIGNMENT_STATE_PENDING);
+        if (!applied.ok()) return applied.status();
+        if (!*applied)
+          return WrongState(request.name(), "is no longer PENDING");
+        if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_REJECTED,
+                                         &a, a.lead(), a.rule(), reason, now);
+            !s.ok()) {
+          return s;
+        }
         prometheus::Counter* counter = rejections_.at(request.reason());
         tx.AfterCommit([counter] { counter->Increment(); });
-        // The round ends here; campaign recycles or disqualifies the lead.
+        ReleaseRep(a.rep());
+
+        const bool reroute =
+            policy.proto.on_reject() == v1::REJECT_ACTION_REROUTE &&
+            a.attempt() < policy.max_attempts && !a.escalated();
         UpdateLeadStageRequest message =
-            LeadStage(rejected, campaign::v1::LEAD_EVENT_REJECTED, now);
-        message.set_reason(RejectReasonName(request.reason()));
+            LeadStage(a.lead(),
+                      reroute ? campaign::v1::LEAD_EVENT_REJECTED_REROUTED
+                              : campaign::v1::LEAD_EVENT_REJECTED,
+                      now);
+        message.set_reason(reason);
         message.set_note(request.note());
-        return message;
+        message.set_rep(a.rep());
+        if (absl::Status s = EnqueueLeadStage(outbox_, tx, message); !s.ok()) {
+          return s;
+        }
+        // Otherwise the round ends here; campaign recycles or disqualifies.
+        if (!reroute) return absl::OkStatus();
+        if (absl::Status s = MoveOn(tx, a, offer.round, now); !s.ok()) {
+          return s;
+        }
+        absl::StatusOr<bool> saved = store_.UpdateAssignmentIf(
+            tx, *id, a, v1::ASSIGNMENT_STATE_REJECTED);
+        return saved.status();
       });
   if (result.ok()) DrainAfterCapacityFreed();
   return result;
@@ -738,42 +1258,55 @@ absl::StatusOr<v1::Assignment> Router::RecordConversion(
       ParseResourceName("deal", request.deal(), "deals");
   if (!deal_id.ok()) return deal_id.status();
 
-  absl::StatusOr<v1::Assignment> converted = IdempotentWrite<v1::Assignment>(
-      store_.db(), "RecordConversion", request.request_id(),
-      [&](Transaction& tx) -> absl::StatusOr<v1::Assignment> {
-        absl::StatusOr<std::optional<StoredAssignment>> latest =
-            store_.LatestAssignmentForLead(tx, *lead_id);
-        if (!latest.ok()) return latest.status();
-        if (!latest->has_value()) {
-          return WrongState(request.lead(), "has no accepted assignment");
-        }
-        v1::Assignment a = (*latest)->assignment;
-        if (a.state() == v1::ASSIGNMENT_STATE_CONVERTED) {
-          if (a.deal() == request.deal()) return a;
-          return WrongState(request.lead(),
-                            absl::StrCat("already converted with ", a.deal()));
-        }
-        if (a.state() != v1::ASSIGNMENT_STATE_ACCEPTED) {
-          return WrongState(
-              request.lead(),
-              absl::StrCat("has no accepted assignment (", a.name(), " is ",
-                           StateName(a.state()), ")"));
-        }
-        const absl::Time now = clock_.Now();
-        a.set_state(v1::ASSIGNMENT_STATE_CONVERTED);
-        a.set_deal(request.deal());
-        *a.mutable_close_time() = ToProtoTime(now);
-        Touch(a, now);
-        absl::StatusOr<bool> applied = store_.UpdateAssignmentIf(
-            tx, IdOf(a.name()), a, v1::ASSIGNMENT_STATE_ACCEPTED);
-        if (!applied.ok()) return applied.status();
-        if (!*applied) return WrongState(a.name(), "is no longer ACCEPTED");
-        // No timer runs for an accepted offer; this only makes sure none
-        // outlives the round.
-        CancelTimerAfterCommit(tx, IdOf(a.name()));
-        return a;
-      });
-  if (converted.ok()) DrainAfterCapacityFreed();
+  absl::StatusOr<v1::Assignment> converted;
+  absl::Status status = WithEngine([&]() -> absl::Status {
+    converted = IdempotentWrite<v1::Assignment>(
+        store_.db(), "RecordConversion", request.request_id(),
+        [&](Transaction& tx) -> absl::StatusOr<v1::Assignment> {
+          absl::StatusOr<std::optional<StoredAssignment>> latest =
+              store_.LatestAssignmentForLead(tx, *lead_id);
+          if (!latest.ok()) return latest.status();
+          if (!latest->has_value()) {
+            return WrongState(request.lead(), "has no accepted assignment");
+          }
+          v1::Assignment a = (*latest)->assignment;
+          if (a.state() == v1::ASSIGNMENT_STATE_CONVERTED) {
+            if (a.deal() == request.deal()) return a;
+            return WrongState(
+                request.lead(),
+                absl::StrCat("already converted with ", a.deal()));
+          }
+          if (a.state() != v1::ASSIGNMENT_STATE_ACCEPTED) {
+            return WrongState(
+                request.lead(),
+                absl::StrCat("has no accepted assignment (", a.name(), " is ",
+                             StateName(a.state()), ")"));
+          }
+          const absl::Time now = clock_.Now();
+          a.set_state(v1::ASSIGNMENT_STATE_CONVERTED);
+          a.set_deal(request.deal());
+          *a.mutable_close_time() = ToProtoTime(now);
+          Touch(a, now);
+          absl::StatusOr<bool> applied = store_.UpdateAssignmentIf(
+              tx, IdOf(a.name()), a, v1::ASSIGNMENT_STATE_ACCEPTED);
+          if (!applied.ok()) return applied.status();
+          if (!*applied) return WrongState(a.name(), "is no longer ACCEPTED");
+          if (absl::Status s =
+                  AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_CONVERTED, &a,
+                              a.lead(), a.rule(), request.deal(), now);
+              !s.ok()) {
+            return s;
+          }
+          ReleaseRep(a.rep());
+          // No timer runs for an accepted offer; this only makes sure none
+          // outlives the round.
+          CancelTimersAfterCommit(tx, IdOf(a.name()));
+          return a;
+        });
+    return converted.status();
+  });
+  if (!status.ok()) return status;
+  DrainAfterCapacityFreed();
   return converted;
 }
 
@@ -783,6 +1316,189 @@ void Router::DrainAfterCapacityFreed() {
     Log(LogLevel::kWarning, "routing.drain_failed",
         {{"error", offered.status().ToString()}});
   }
+}
+
+absl::Status Router::WriteRep(
+    absl::FunctionRef<absl::StatusOr<std::string>()> write) {
+  absl::Status written;
+  WithEngine([&]() -> absl::Status {
+    absl::StatusOr<std::string> name = write();
+    written = name.status();
+    if (!written.ok()) return written;
+    const std::string& rep_name = *name;
+    // The rep is committed; the engine follows it.
+    absl::Status synced =
+        store_.db().Read([&](Transaction& tx) -> absl::Status {
+          absl::StatusOr<std::optional<RepWithLoad>> found =
+              store_.FindRep(tx, IdOf(rep_name));
+          if (!found.ok()) return found.status();
+          if (!found->has_value()) {
+            absl::Status removed = engine_.snapshot->RemoveRep(rep_name);
+            return absl::IsNotFound(removed) ? absl::OkStatus() : removed;
+          }
+          v1::Rep rep = (*found)->rep;
+          rep.clear_open_assignments();
+          absl::StatusOr<engine::RepLoad> load =
+              LoadOfRep(tx, rep, clock_.Now());
+          if (!load.ok()) return load.status();
+          return engine_.snapshot->UpsertRep(rep, *load);
+        });
+    if (!synced.ok()) {
+      // Returning the failure rebuilds the engine from the store.
+      Log(LogLevel::kError, "routing.engine_rep_sync_failed",
+          {{"rep", rep_name}, {"error", synced.ToString()}});
+      engine_dirty_ = true;
+    }
+    return synced;
+  }).IgnoreError();
+  if (written.ok()) DrainAfterCapacityFreed();
+  return written;
+}
+
+// ---------------------------------------------------------------------------
+// Rule set.
+
+absl::StatusOr<v1::RuleSet> Router::ApplyRuleSet(
+    const v1::ApplyRuleSetRequest& request) {
+  if (!request.has_rule_set()) return InvalidField("rule_set", "required");
+  if (request.expected_version() < 0) {
+    return InvalidField("expected_version", "must not be negative");
+  }
+  v1::RuleSet next = request.rule_set();
+  next.set_version(0);
+  if (absl::Status s = engine::ValidateRuleSet(next); !s.ok()) return s;
+
+  std::optional<Engine> built;
+  absl::Status status = WithEngine([&]() -> absl::Status {
+    absl::Status written =
+        store_.db().Write([&](Transaction& tx) -> absl::Status {
+          const int64_t current = engine_.snapshot->version();
+          if (request.expected_version() != current) {
+            return absl::AbortedError(
+                absl::StrCat("expected_version: the rule set is at version ",
+                             current, ", not ", request.expected_version(),
+                             "; read it again and reapply"));
+          }
+          next.set_version(current + 1);
+          absl::StatusOr<Engine> engine = BuildEngine(tx, next, true);
+          if (!engine.ok()) return engine.status();
+          built = *std::move(engine);
+          if (request.validate_only()) return absl::OkStatus();
+          return store_.InsertRuleSet(tx, next, clock_.Now());
+        });
+    if (!written.ok()) return written;
+    if (!request.validate_only()) engine_ = *std::move(built);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (!request.validate_only()) {
+    Log(LogLevel::kInfo, "routing.rule_set_applied",
+        {{"version", absl::StrCat(next.version())},
+         {"rules", absl::StrCat(next.rules_size())}});
+    DrainAfterCapacityFreed();
+  }
+  return next;
+}
+
+absl::StatusOr<v1::RuleSet> Router::GetRuleSet(const v1::GetRuleSetRequest&) {
+  absl::ReaderMutexLock lock(&engine_mu_);
+  return engine_.snapshot->rule_set();
+}
+
+absl::StatusOr<v1::PoolFairness> Router::GetPoolFairness(
+    const v1::GetPoolFairnessRequest& request) {
+  if (request.pool().empty()) return InvalidField("pool", "required");
+  absl::ReaderMutexLock lock(&engine_mu_);
+  absl::StatusOr<v1::PoolFairness> fairness =
+      engine_.snapshot->Fairness(request.pool());
+  if (absl::IsNotFound(fairness.status())) return NotFound(request.pool());
+  return fairness;
+}
+
+absl::StatusOr<v1::SimulateRoutingResponse> Router::SimulateRouting(
+    const v1::SimulateRoutingRequest& request) {
+  if (request.leads().empty()) return InvalidField("leads", "required");
+  if (request.leads_size() > kMaxSimulatedLeads) {
+    return InvalidField("leads",
+                        absl::StrCat("at most ", kMaxSimulatedLeads, " leads"));
+  }
+  for (int i = 0; i < request.leads_size(); ++i) {
+    if (absl::Status s =
+            ValidateLeadSummary(request.leads(i).lead_summary(),
+                                absl::StrCat("leads[", i, "].lead_summary"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  const bool draft = request.has_draft_rule_set();
+  v1::RuleSet rule_set;
+  if (draft) {
+    rule_set = request.draft_rule_set();
+    rule_set.set_version(0);
+    if (absl::Status s = engine::ValidateRuleSet(rule_set, "draft_rule_set");
+        !s.ok()) {
+      return s;
+    }
+  } else {
+    absl::ReaderMutexLock lock(&engine_mu_);
+    rule_set = engine_.snapshot->rule_set();
+  }
+
+  // A private engine over the same reps and state: nothing it does is seen.
+  std::optional<Engine> sim;
+  absl::Status status = store_.db().Read([&](Transaction& tx) -> absl::Status {
+    absl::StatusOr<Engine> built =
+        BuildEngine(tx, rule_set, /*restore_from_store=*/true);
+    if (!built.ok()) return built.status();
+    sim = *std::move(built);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+
+  engine::RoutingSnapshot& snapshot = *sim->snapshot;
+  std::map<std::string, int> open_before;
+  for (const std::string& rep : snapshot.RepNames()) {
+    absl::StatusOr<engine::RepLoad> load = snapshot.LoadOf(rep);
+    if (load.ok()) open_before[rep] = load->open;
+  }
+  const absl::Time now = clock_.Now();
+  v1::SimulateRoutingResponse response;
+  response.set_rule_set_version(rule_set.version());
+  std::map<std::string, int> offers;
+  for (const v1::SimulatedLead& lead : request.leads()) {
+    engine::Decision d = snapshot.Decide(lead.lead_summary(), now);
+    v1::SimulatedAssignment& out = *response.add_assignments();
+    out.set_lead(lead.lead());
+    out.set_rule(d.rule);
+    out.set_sla_policy(SlaPolicies::NameOf(d.sla_policy));
+    out.set_priority(d.priority);
+    *out.mutable_explanation() = d.explanation();
+    out.set_explanation_text(engine::ExplanationText(d.explanation()));
+    if (!d.offered()) {
+      out.set_queued(true);
+      response.set_queued(response.queued() + 1);
+      continue;
+    }
+    out.set_rep(d.rep);
+    out.set_team(d.team);
+    *out.mutable_accept_due_time() = ToProtoTime(
+        sim->policies->Get(d.sla_policy).AcceptDue(now, d.priority));
+    ++offers[d.rep];
+    if (absl::Status s = snapshot.Commit(d, now); !s.ok()) return s;
+  }
+  for (const auto& [rep, open] : open_before) {
+    const int simulated = offers.contains(rep) ? offers[rep] : 0;
+    if (open == 0 && simulated == 0) continue;
+    const v1::Rep* proto = snapshot.FindRepProto(rep);
+    v1::ProjectedLoad& load = *response.add_loads();
+    load.set_rep(rep);
+    load.set_team(proto != nullptr ? proto->team() : "");
+    load.set_capacity(proto != nullptr ? proto->capacity() : 0);
+    load.set_open_assignments(open);
+    load.set_simulated_offers(simulated);
+    load.set_projected_open(open + simulated);
+  }
+  return response;
 }
 
 }  // namespace handoff::routing

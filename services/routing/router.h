@@ -1,9 +1,12 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
@@ -17,31 +20,48 @@
 #include "handoff/campaign/v1/campaign.pb.h"
 #include "handoff/routing/v1/routing.pb.h"
 #include "services/routing/deadline_scheduler.h"
+#include "services/routing/engine/routing_snapshot.h"
 #include "services/routing/routing_store.h"
+#include "services/routing/sla_policies.h"
 
 namespace handoff::routing {
 
 struct RouterOptions {
-  // How long a rep has to accept an offer (wall time for now).
+  // The default SLA policy (rules naming none, and before any rule set):
+  // accept window in wall time and offers per round.
   absl::Duration accept_window = absl::Minutes(30);
-  // Offers of one lead per routing round before it goes back to marketing.
   int max_attempts = 3;
+  // For tests and benchmarks: the engine's index switch.
+  bool use_engine_indexes = true;
 };
 
-// Routes leads to reps and runs the accept SLA: RouteLead, Get/List/Accept/
-// RejectAssignment, RecordConversion, the breach of offers whose SLA timer
-// fired, and the queue pass. Feedback to campaign goes through the outbox
-// (destination "campaign", method "UpdateLeadStage") in the same transaction
-// as the state change.
+// Routes leads to reps and runs the SLA ladder: RouteLead, Get/List/Accept/
+// RejectAssignment, RecordConversion, the rule set (ApplyRuleSet,
+// GetRuleSet, SimulateRouting, GetPoolFairness), the breach and warning of
+// offers whose timers fired, and the per-rule queues.
 //
-// `timers` holds the deadline of every pending offer: each new offer is
-// added and each closed one (accepted, rejected, breached, converted)
-// cancelled once its transaction commits. The store stays the truth; the
-// module reloads `timers` from it at start.
+// Decisions come from an in-memory engine::RoutingSnapshot (rule set, reps
+// and their loads, strategy state) kept in step with the store: every write
+// that routes or changes a rep's load holds engine_mu_ from the decision to
+// the commit, so the engine never runs ahead of or behind a committed
+// transaction (a failed one rebuilds it from the store). Feedback to
+// campaign goes through the outbox, and every step lands in the assignment
+// event log, in the same transaction as the state change.
+//
+// `timers` holds the accept deadline of every pending offer, `warnings` the
+// SLA warnings not yet fired; both reload from the store at start.
 class Router {
  public:
   Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
-         Metrics& metrics, RouterOptions options, DeadlineScheduler& timers);
+         Metrics& metrics, RouterOptions options, DeadlineScheduler& timers,
+         DeadlineScheduler& warnings);
+
+  // Builds the engine from the store: the latest rule set (or the default:
+  // every rep, round robin, default policy), every rep with its load, the
+  // persisted strategy state. Call once before serving.
+  absl::Status Load();
+  // Called after each commit that appended assignment events.
+  void SetEventListener(std::function<void()> listener);
 
   absl::StatusOr<v1::RouteLeadResponse> RouteLead(
       const v1::RouteLeadRequest& request);
@@ -56,24 +76,40 @@ class Router {
   absl::StatusOr<v1::Assignment> RecordConversion(
       const v1::RecordConversionRequest& request);
 
+  absl::StatusOr<v1::RuleSet> ApplyRuleSet(
+      const v1::ApplyRuleSetRequest& request);
+  absl::StatusOr<v1::RuleSet> GetRuleSet(const v1::GetRuleSetRequest& request);
+  absl::StatusOr<v1::PoolFairness> GetPoolFairness(
+      const v1::GetPoolFairnessRequest& request);
+  absl::StatusOr<v1::SimulateRoutingResponse> SimulateRouting(
+      const v1::SimulateRoutingRequest& request);
+
+  // Runs `write` (a rep's transaction, returning the rep's name) with
+  // routing paused, then has the engine pick up the rep's new state from the
+  // store (or forget it when deleted) and offers queued leads it may now
+  // take. Returns `write`'s status.
+  absl::Status WriteRep(absl::FunctionRef<absl::StatusOr<std::string>()> write);
+
   // The SLA timers' handler: breaches each of these offers (assignment ids)
-  // that is still PENDING and due, and moves its lead on (next rep, queue,
-  // or recycled). The state change is conditional, so a second firing of a
-  // deadline, or one racing an accept, changes nothing. An offer not due
-  // yet is put back on the timers; an unknown id, or an offer that cannot
-  // be read, is logged and skipped. Fails only when the store does (worth
-  // retrying); offers breached before the failure stay breached. Returns
-  // how many this call breached.
+  // that is still PENDING and due, and moves its lead on per its policy
+  // (next rep, queue, escalation to a manager, or recycled). The state
+  // change is conditional, so a second firing of a deadline, or one racing
+  // an accept, changes nothing. An offer not due yet is put back on the
+  // timers; an unknown id, or an offer that cannot be read, is logged and
+  // skipped. Fails only when the store does (worth retrying). Returns how
+  // many this call breached.
   absl::StatusOr<int> BreachDue(absl::Span<const std::string> assignment_ids);
   // Breaches every pending offer due by now, found in the store rather than
-  // the timers (BreachDue over them). Safe to run concurrently and
-  // repeatedly. Returns how many breached.
+  // the timers. Returns how many breached.
   absl::StatusOr<int> ProcessDueDeadlines();
-  // Offers queued leads, oldest first, while eligible reps exist. Returns
-  // how many were offered.
+  // The warning timers' handler: records the warning (a WARNED step and
+  // event) on each offer still pending, once.
+  absl::StatusOr<int> WarnDue(absl::Span<const std::string> assignment_ids);
+  // Offers queued leads, oldest first, to reps that can take them now, and
+  // escalates (or recycles) leads queued past their policy's
+  // queue_age_limit. Returns how many were offered.
   absl::StatusOr<int> DrainQueue();
-  // Recomputes the queue gauges from the store (the timer gauges are the
-  // scheduler's).
+  // Recomputes the queue gauges from the store.
   absl::Status RefreshGauges();
 
  private:
@@ -85,48 +121,89 @@ class Router {
     int attempt = 1;
     std::string previous_assignment;
   };
-  struct OfferResult {
-    // Unset when nobody is eligible.
+  // What routing one lead did.
+  struct Routed {
+    // Unset when the lead queued (or the decision was not to offer).
     std::optional<v1::Assignment> assignment;
-    // Reps available and under capacity, ignoring who let this lead lapse:
-    // zero means no other queued lead can be offered either.
-    int reps_with_room = 0;
+    engine::Decision decision;
+  };
+  // Engine and policies: replaced together by ApplyRuleSet.
+  struct Engine {
+    std::optional<engine::RoutingSnapshot> snapshot;
+    std::optional<SlaPolicies> policies;
   };
 
-  absl::StatusOr<OfferResult> Offer(Transaction& tx, const LeadRound& lead,
-                                    absl::Time now);
-  absl::Status Queue(Transaction& tx, const LeadRound& lead, absl::Time now);
-  // Offers the lead or queues it; returns the response RouteLead gives.
+  // Holds engine_mu_ around `write`; rebuilds the engine from the store if
+  // the write failed after changing it.
+  absl::Status WithEngine(absl::FunctionRef<absl::Status()> write)
+      ABSL_LOCKS_EXCLUDED(engine_mu_);
+  absl::StatusOr<Engine> BuildEngine(Transaction& tx,
+                                     const v1::RuleSet& rule_set,
+                                     bool restore_from_store)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  absl::StatusOr<std::vector<engine::RepInput>> LoadReps(Transaction& tx,
+                                                         absl::Time now);
+  absl::StatusOr<engine::RepLoad> LoadOfRep(Transaction& tx, const v1::Rep& rep,
+                                            absl::Time now);
+
+  // Decides and, when a rep is eligible, offers (engine_mu_ held, in tx).
+  absl::StatusOr<Routed> Offer(Transaction& tx, const LeadRound& lead,
+                               absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  // Offers the lead directly to `manager` (an SLA escalation).
+  absl::StatusOr<v1::Assignment> OfferToManager(
+      Transaction& tx, const LeadRound& lead, const std::string& manager,
+      const std::string& rule, const std::string& policy, bool priority,
+      std::string reason, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  absl::Status InsertOffer(Transaction& tx, v1::Assignment& a, int round,
+                           const std::string& strategy, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  absl::Status Queue(Transaction& tx, const LeadRound& lead,
+                     const engine::Decision& decision, absl::Time now);
+  // Offers the lead or queues it; the response RouteLead gives.
   absl::StatusOr<v1::RouteLeadResponse> OfferOrQueue(Transaction& tx,
                                                      const LeadRound& lead,
-                                                     absl::Time now);
-  // Marks a pending offer BREACHED (if still pending) and moves the lead on.
-  // Returns whether this call applied the breach.
+                                                     absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  // After `closed` left the rep's hands (breach, reroutable rejection):
+  // the next offer of the round, a queue entry, an escalation, or the end
+  // of the round, per the policy. Records the step on `closed`.
+  absl::Status MoveOn(Transaction& tx, v1::Assignment& closed, int round,
+                      absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  absl::Status Recycle(Transaction& tx, const v1::Assignment* last,
+                       const std::string& lead_id, const std::string& rule,
+                       const std::string& reason, std::string note,
+                       absl::Time now);
   absl::StatusOr<bool> Breach(Transaction& tx, const StoredAssignment& stored,
-                              absl::Time now);
-  // BreachDue over `ids` in one transaction.
+                              absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
   absl::StatusOr<int> BreachDueTogether(absl::Span<const std::string> ids);
-  // Stops the offer's SLA timer once `tx` commits.
-  void CancelTimerAfterCommit(Transaction& tx, std::string_view id);
-  // The offer `id` (named `name`) if it is `rep`'s and still pending:
-  // NOT_FOUND or FAILED_PRECONDITION otherwise.
+  // One less open assignment for the rep in the engine.
+  void ReleaseRep(const std::string& rep)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  void CancelTimersAfterCommit(Transaction& tx, std::string_view id);
+  absl::Status AppendEvent(Transaction& tx, v1::AssignmentEventType type,
+                           const v1::Assignment* assignment,
+                           std::string_view lead, std::string_view rule,
+                           std::string detail, absl::Time now);
   absl::StatusOr<StoredAssignment> LoadPendingOffer(Transaction& tx,
                                                     std::string_view name,
                                                     std::string_view id,
                                                     std::string_view rep);
-  // A rep's answer (accept or reject) to offer `id`, named `name`: the
-  // offer must be `rep`'s and PENDING. A late answer commits the breach and
-  // fails, as if the timer had fired first. Otherwise `answer` sets the new
-  // state on the assignment inside the transaction and returns the feedback
-  // for campaign; the offer's timer stops and the feedback is enqueued.
-  using OfferAnswer = absl::FunctionRef<campaign::v1::UpdateLeadStageRequest(
-      v1::Assignment& assignment, absl::Time now, Transaction& tx)>;
+  using OfferAnswer = absl::FunctionRef<absl::Status(
+      StoredAssignment& offer, absl::Time now, Transaction& tx)>;
   absl::StatusOr<v1::Assignment> AnswerOffer(std::string_view name,
                                              std::string_view id,
                                              std::string_view rep,
                                              OfferAnswer answer);
   void DrainAfterCapacityFreed();
-  prometheus::Counter& BreachCounter(const std::string& team);
+  prometheus::Counter& AssignmentCounter(const std::string& rule,
+                                         const std::string& strategy,
+                                         const std::string& outcome);
+  prometheus::Counter& BreachCounter(const std::string& team,
+                                     const std::string& policy);
+  prometheus::Counter& RecycledCounter(const std::string& reason);
 
   RoutingStore& store_;
   Outbox& outbox_;
@@ -134,19 +211,24 @@ class Router {
   Metrics& metrics_;
   const RouterOptions options_;
   DeadlineScheduler& timers_;
+  DeadlineScheduler& warnings_;
+  std::function<void()> event_listener_;
 
-  prometheus::Counter& offered_;
-  prometheus::Counter& queued_;
-  prometheus::Counter& recycled_sla_;
+  absl::Mutex engine_mu_ ABSL_ACQUIRED_BEFORE(labels_mu_);
+  Engine engine_ ABSL_GUARDED_BY(engine_mu_);
+  // Set when the engine changed inside a write that may still fail.
+  bool engine_dirty_ ABSL_GUARDED_BY(engine_mu_) = false;
+
   std::map<int, prometheus::Counter*> rejections_;  // by RejectReason
-  prometheus::Gauge& queue_depth_;
   prometheus::Gauge& queue_oldest_age_;
   prometheus::Histogram& time_to_accept_;
-  absl::Mutex breach_mu_;
-  // Team label values are rep teams (few); capped so a mistake cannot
-  // explode the series count.
-  std::map<std::string, prometheus::Counter*> breaches_by_team_
-      ABSL_GUARDED_BY(breach_mu_);
+  absl::Mutex labels_mu_;
+  // Label values are rule names, strategies, teams and policies (few);
+  // capped so a mistake cannot explode the series count.
+  std::map<std::string, prometheus::Counter*> counters_
+      ABSL_GUARDED_BY(labels_mu_);
+  std::map<std::string, prometheus::Gauge*> queue_depth_
+      ABSL_GUARDED_BY(labels_mu_);
 };
 
 }  // namespace handoff::routing

@@ -64,14 +64,27 @@ absl::Status RoutingServer::Init(Metrics& metrics) {
       },
       [this](const std::vector<DueTimer>& due) { return OnTimersDue(due); },
       clock_, &metrics);
+  // Warnings have their own timers (and no metrics: the SLA timer gauges
+  // count accept deadlines).
+  warnings_ = std::make_unique<DeadlineScheduler>(
+      DeadlineScheduler::Options{},
+      [this](DeadlineScheduler::Sink add) {
+        return store_->LoadPendingWarnings(add);
+      },
+      [this](const std::vector<DueTimer>& due) { return OnWarningsDue(due); },
+      clock_, nullptr);
   router_ = std::make_unique<Router>(
       *store_, *outbox_, clock_, metrics,
       RouterOptions{.accept_window = options_.accept_window,
                     .max_attempts = options_.max_attempts},
-      *timers_);
-  reps_ =
-      std::make_unique<RepDirectory>(*store_, clock_, [this] { DrainQueue(); });
-  grpc_service_ = std::make_unique<RoutingGrpcService>(*reps_, *router_);
+      *timers_, *warnings_);
+  if (absl::Status s = router_->Load(); !s.ok()) return s;
+  watch_hub_ = std::make_unique<WatchHub>(clock_);
+  router_->SetEventListener([this] { watch_hub_->Notify(); });
+  reps_ = std::make_unique<RepDirectory>(*store_, clock_, *router_);
+  sla_reports_ = std::make_unique<SlaReporter>(*store_);
+  grpc_service_ = std::make_unique<RoutingGrpcService>(
+      *reps_, *router_, *sla_reports_, *store_, *watch_hub_);
   return router_->RefreshGauges();
 }
 
@@ -107,6 +120,13 @@ absl::Status RoutingServer::OnTimersDue(const std::vector<DueTimer>& due) {
   return absl::OkStatus();
 }
 
+absl::Status RoutingServer::OnWarningsDue(const std::vector<DueTimer>& due) {
+  std::vector<std::string> ids;
+  ids.reserve(due.size());
+  for (const DueTimer& timer : due) ids.push_back(timer.id);
+  return router_->WarnDue(ids).status();
+}
+
 void RoutingServer::DrainQueue() {
   if (absl::StatusOr<int> offered = router_->DrainQueue(); !offered.ok()) {
     LogError("routing.drain_failed", offered.status());
@@ -122,8 +142,11 @@ void RoutingServer::StartBackground() {
   }
   outbox_->Start();
   timers_->Start();
+  warnings_->Start();
   queue_thread_ = std::thread([this] { QueueLoop(); });
 }
+
+void RoutingServer::BeforeShutdown() { watch_hub_->Stop(); }
 
 void RoutingServer::StopBackground() {
   if (!running_) return;
@@ -133,6 +156,8 @@ void RoutingServer::StopBackground() {
     stop_ = true;
   }
   queue_thread_.join();
+  watch_hub_->Stop();
+  warnings_->Stop();
   timers_->Stop();
   outbox_->Stop();
 }

@@ -15,11 +15,13 @@
 #include "common/outbox/outbox.h"
 #include "common/server/service_main.h"
 #include "common/storage/database.h"
+#include "services/routing/assignment_watch.h"
 #include "services/routing/deadline_scheduler.h"
 #include "services/routing/grpc_service.h"
 #include "services/routing/rep_directory.h"
 #include "services/routing/router.h"
 #include "services/routing/routing_store.h"
+#include "services/routing/sla_report.h"
 
 namespace handoff::routing {
 
@@ -37,8 +39,9 @@ struct RoutingServerOptions {
 };
 
 // The lead-routing service: store, rep directory, router, outbox to
-// campaign, the gRPC adapter, the SLA timers (DeadlineScheduler) and the
-// queue thread.
+// campaign, the gRPC adapter, the SLA timers and warnings
+// (DeadlineScheduler), the assignment watch hub, SLA reports and the queue
+// thread.
 class RoutingServer : public ServiceModule {
  public:
   static absl::StatusOr<std::unique_ptr<RoutingServer>> Create(
@@ -52,11 +55,16 @@ class RoutingServer : public ServiceModule {
   // queue thread.
   void StartBackground() override;
   void StopBackground() override;
+  // Ends WatchAssignments streams (UNAVAILABLE; clients resume elsewhere
+  // from their cursor) so they do not hold the drain open.
+  void BeforeShutdown() override;
 
   Outbox& outbox() { return *outbox_; }
   Router& router() { return *router_; }
   RepDirectory& reps() { return *reps_; }
   DeadlineScheduler& timers() { return *timers_; }
+  DeadlineScheduler& warnings() { return *warnings_; }
+  WatchHub& watch_hub() { return *watch_hub_; }
 
  private:
   RoutingServer(const RoutingServerOptions& options, const Clock& clock);
@@ -64,6 +72,7 @@ class RoutingServer : public ServiceModule {
   absl::Status DeliverLeadStage(const OutboxMessage& message);
   // The SLA timers' handler.
   absl::Status OnTimersDue(const std::vector<DueTimer>& due);
+  absl::Status OnWarningsDue(const std::vector<DueTimer>& due);
   void DrainQueue();
   // Drains the queue and refreshes its gauges every second, and at once
   // when woken (breaches free capacity).
@@ -80,8 +89,11 @@ class RoutingServer : public ServiceModule {
   std::unique_ptr<CampaignClient> campaign_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<DeadlineScheduler> timers_;
+  std::unique_ptr<DeadlineScheduler> warnings_;
   std::unique_ptr<Router> router_;
+  std::unique_ptr<WatchHub> watch_hub_;
   std::unique_ptr<RepDirectory> reps_;
+  std::unique_ptr<SlaReporter> sla_reports_;
   std::unique_ptr<RoutingGrpcService> grpc_service_;
 
   absl::Mutex queue_mu_;

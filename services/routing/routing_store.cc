@@ -2,8 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
+#include "common/strings.h"
 
 namespace handoff::routing {
 namespace {
@@ -42,6 +44,28 @@ const std::vector<std::string>& Migrations() {
       " (state, accept_due_time, id)",
       // Its prefix; the index above serves every query it did.
       "DROP INDEX assignments_by_state_due",
+      // Daily caps count a rep's offers since local midnight.
+      "ALTER TABLE assignments ADD COLUMN offer_time INTEGER NOT NULL"
+      " DEFAULT 0",
+      "CREATE INDEX assignments_by_rep_offer ON assignments (rep, offer_time)",
+      // SLA warnings still to fire; 0 once fired or without a warning.
+      "ALTER TABLE assignments ADD COLUMN warning_time INTEGER NOT NULL"
+      " DEFAULT 0",
+      "CREATE INDEX assignments_by_warning ON assignments (warning_time, id)"
+      " WHERE warning_time > 0",
+      "ALTER TABLE routing_queue ADD COLUMN rule TEXT NOT NULL DEFAULT ''",
+      "CREATE TABLE rule_sets (version INTEGER PRIMARY KEY,"
+      " body BLOB NOT NULL, apply_time INTEGER NOT NULL)",
+      "CREATE TABLE pool_states (pool TEXT PRIMARY KEY, body BLOB NOT NULL)",
+      // The assignment event log: WatchAssignments and GetSlaReport read it.
+      // One writer at a time, so seq order is commit order.
+      "CREATE TABLE assignment_events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      " event_time INTEGER NOT NULL, rep TEXT NOT NULL, team TEXT NOT NULL,"
+      " type INTEGER NOT NULL, body BLOB NOT NULL)",
+      "CREATE INDEX assignment_events_by_rep ON assignment_events (rep, seq)",
+      "CREATE INDEX assignment_events_by_team ON assignment_events (team, seq)",
+      "CREATE INDEX assignment_events_by_time ON assignment_events"
+      " (event_time, seq)",
   };
   return *steps;
 }
@@ -108,7 +132,8 @@ absl::StatusOr<std::optional<StoredAssignment>> OptionalAssignment(
   return *std::move(a);
 }
 
-// Columns: lead, body, enqueue_time, round, attempt, previous_assignment.
+// Columns: lead, body, enqueue_time, round, attempt, previous_assignment,
+// rule.
 absl::StatusOr<QueuedLead> QueuedFromRow(const SqlRow& row) {
   QueuedLead out;
   out.lead_id = row.Bytes(0);
@@ -119,6 +144,7 @@ absl::StatusOr<QueuedLead> QueuedFromRow(const SqlRow& row) {
   out.round = static_cast<int>(row.Int(3));
   out.attempt = static_cast<int>(row.Int(4));
   out.previous_assignment = row.Bytes(5);
+  out.rule = row.Bytes(6);
   return out;
 }
 
@@ -209,11 +235,14 @@ absl::Status RoutingStore::InsertAssignment(Transaction& tx,
   return tx
       .Exec(
           "INSERT INTO assignments (id, body, lead, rep, state,"
-          " accept_due_time, round, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          " accept_due_time, round, attempt, offer_time, warning_time)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {id, SqlBlob{body}, IdOf(a.lead()), IdOf(a.rep()),
            static_cast<int>(a.state()),
            Micros(FromProtoTime(a.accept_due_time())), stored.round,
-           a.attempt()})
+           a.attempt(), Micros(FromProtoTime(a.offer_time())),
+           a.has_warning_time() ? Micros(FromProtoTime(a.warning_time()))
+                                : int64_t{0}})
       .status();
 }
 
@@ -222,8 +251,11 @@ absl::StatusOr<bool> RoutingStore::UpdateAssignmentIf(
     v1::AssignmentState expected) {
   std::string body = assignment.SerializeAsString();
   absl::StatusOr<int64_t> changed = tx.Exec(
-      "UPDATE assignments SET body = ?, state = ? WHERE id = ? AND state = ?",
-      {SqlBlob{body}, static_cast<int>(assignment.state()), id,
+      "UPDATE assignments SET body = ?, state = ?,"
+      " warning_time = CASE WHEN ? = ? THEN warning_time ELSE 0 END"
+      " WHERE id = ? AND state = ?",
+      {SqlBlob{body}, static_cast<int>(assignment.state()),
+       static_cast<int>(assignment.state()), kPending, id,
        static_cast<int>(expected)});
   if (!changed.ok()) return changed.status();
   return *changed > 0;
@@ -244,11 +276,13 @@ RoutingStore::LatestAssignmentForLead(Transaction& tx,
                   {lead_id}));
 }
 
-absl::StatusOr<std::set<std::string>> RoutingStore::BreachedRepsInRound(
+absl::StatusOr<std::set<std::string>> RoutingStore::PassedRepsInRound(
     Transaction& tx, std::string_view lead_id, int round) {
   absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
-      "SELECT rep FROM assignments WHERE lead = ? AND round = ? AND state = ?",
-      {lead_id, round, kBreached});
+      "SELECT rep FROM assignments WHERE lead = ? AND round = ?"
+      " AND state IN (?, ?)",
+      {lead_id, round, kBreached,
+       static_cast<int>(v1::ASSIGNMENT_STATE_REJECTED)});
   if (!rows.ok()) return rows.status();
   std::set<std::string> reps;
   for (const SqlRow& row : *rows) reps.insert(row.Bytes(0));
@@ -274,6 +308,27 @@ absl::StatusOr<std::vector<PendingDeadline>> RoutingStore::PendingDeadlines(
 
 absl::Status RoutingStore::LoadPendingDeadlines(
     absl::FunctionRef<bool(std::string_view id, absl::Time due)> add) {
+  return LoadPaged(
+      [this](Transaction& tx, const PendingDeadline& after, int limit) {
+        return PendingDeadlines(tx, after, absl::InfiniteFuture(), limit);
+      },
+      add);
+}
+
+absl::Status RoutingStore::LoadPendingWarnings(
+    absl::FunctionRef<bool(std::string_view id, absl::Time due)> add) {
+  return LoadPaged(
+      [this](Transaction& tx, const PendingDeadline& after, int limit) {
+        return PendingWarnings(tx, after, absl::InfiniteFuture(), limit);
+      },
+      add);
+}
+
+absl::Status RoutingStore::LoadPaged(
+    absl::FunctionRef<absl::StatusOr<std::vector<PendingDeadline>>(
+        Transaction&, const PendingDeadline&, int)>
+        page_after,
+    absl::FunctionRef<bool(std::string_view id, absl::Time due)> add) {
   // A page holds the database for a few milliseconds.
   constexpr int kPage = 10'000;
   PendingDeadline after;
@@ -281,7 +336,7 @@ absl::Status RoutingStore::LoadPendingDeadlines(
   while (more) {
     absl::Status status = db_.Read([&](Transaction& tx) -> absl::Status {
       absl::StatusOr<std::vector<PendingDeadline>> page =
-          PendingDeadlines(tx, after, absl::InfiniteFuture(), kPage);
+          page_after(tx, after, kPage);
       if (!page.ok()) return page.status();
       for (const PendingDeadline& deadline : *page) {
         if (!add(deadline.id, deadline.due)) {
@@ -317,10 +372,11 @@ absl::Status RoutingStore::Enqueue(Transaction& tx, const QueuedLead& entry) {
   return tx
       .Exec(
           "INSERT INTO routing_queue (lead, body, enqueue_time, seq, round,"
-          " attempt, previous_assignment) VALUES (?, ?, ?,"
-          " (SELECT COALESCE(MAX(seq), 0) + 1 FROM routing_queue), ?, ?, ?)",
+          " attempt, previous_assignment, rule) VALUES (?, ?, ?,"
+          " (SELECT COALESCE(MAX(seq), 0) + 1 FROM routing_queue), ?, ?, ?,"
+          " ?)",
           {entry.lead_id, SqlBlob{body}, Micros(entry.enqueue_time),
-           entry.round, entry.attempt, entry.previous_assignment})
+           entry.round, entry.attempt, entry.previous_assignment, entry.rule})
       .status();
 }
 
@@ -332,8 +388,8 @@ absl::Status RoutingStore::Dequeue(Transaction& tx, std::string_view lead_id) {
 absl::StatusOr<std::optional<QueuedLead>> RoutingStore::FindQueued(
     Transaction& tx, std::string_view lead_id) {
   absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
-      "SELECT lead, body, enqueue_time, round, attempt, previous_assignment"
-      " FROM routing_queue WHERE lead = ?",
+      "SELECT lead, body, enqueue_time, round, attempt, previous_assignment,"
+      " rule FROM routing_queue WHERE lead = ?",
       {lead_id});
   if (!row.ok()) return row.status();
   if (!row->has_value()) return std::nullopt;
@@ -356,7 +412,7 @@ absl::StatusOr<std::vector<std::pair<int64_t, QueuedLead>>>
 RoutingStore::QueuedAfter(Transaction& tx, int64_t after_seq, int limit) {
   absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
       "SELECT lead, body, enqueue_time, round, attempt, previous_assignment,"
-      " seq FROM routing_queue WHERE seq > ? ORDER BY seq LIMIT ?",
+      " rule, seq FROM routing_queue WHERE seq > ? ORDER BY seq LIMIT ?",
       {after_seq, limit});
   if (!rows.ok()) return rows.status();
   std::vector<std::pair<int64_t, QueuedLead>> out;
@@ -364,7 +420,7 @@ RoutingStore::QueuedAfter(Transaction& tx, int64_t after_seq, int limit) {
   for (const SqlRow& row : *rows) {
     absl::StatusOr<QueuedLead> entry = QueuedFromRow(row);
     if (!entry.ok()) return entry.status();
-    out.emplace_back(row.Int(6), *std::move(entry));
+    out.emplace_back(row.Int(7), *std::move(entry));
   }
   return out;
 }
@@ -382,26 +438,195 @@ absl::StatusOr<QueueStats> RoutingStore::GetQueueStats(Transaction& tx) {
   return stats;
 }
 
-absl::StatusOr<std::string> RoutingStore::LoadStrategyState(
-    Transaction& tx, std::string_view pool) {
-  absl::StatusOr<std::optional<SqlRow>> row =
-      tx.QueryOne("SELECT state FROM strategy_state WHERE pool = ?", {pool});
-  if (!row.ok()) return row.status();
-  if (!row->has_value()) return std::string();
-  return (*row)->Bytes(0);
+absl::Status RoutingStore::DeleteRep(Transaction& tx, std::string_view id) {
+  return tx.Exec("DELETE FROM reps WHERE id = ?", {id}).status();
 }
 
-absl::Status RoutingStore::SaveStrategyState(Transaction& tx,
-                                             std::string_view pool,
-                                             std::string_view strategy,
-                                             std::string_view state) {
+absl::StatusOr<int> RoutingStore::OffersSince(Transaction& tx,
+                                              std::string_view rep_id,
+                                              absl::Time since) {
+  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
+      "SELECT COUNT(*) FROM assignments WHERE rep = ? AND offer_time >= ?",
+      {rep_id, Micros(since)});
+  if (!row.ok()) return row.status();
+  return row->has_value() ? static_cast<int>((*row)->Int(0)) : 0;
+}
+
+absl::StatusOr<int> RoutingStore::OpenAssignments(Transaction& tx,
+                                                  std::string_view rep_id) {
+  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
+      "SELECT COUNT(*) FROM assignments WHERE rep = ? AND state IN (?, ?)",
+      {rep_id, kPending, kAccepted});
+  if (!row.ok()) return row.status();
+  return row->has_value() ? static_cast<int>((*row)->Int(0)) : 0;
+}
+
+absl::StatusOr<std::vector<PendingDeadline>> RoutingStore::PendingWarnings(
+    Transaction& tx, const PendingDeadline& after, absl::Time until,
+    int limit) {
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      "SELECT id, warning_time FROM assignments WHERE warning_time > 0"
+      " AND (warning_time, id) > (?, ?) AND warning_time <= ?"
+      " ORDER BY warning_time, id LIMIT ?",
+      {Micros(after.due), after.id, Micros(until), limit});
+  if (!rows.ok()) return rows.status();
+  std::vector<PendingDeadline> out;
+  out.reserve(rows->size());
+  for (const SqlRow& row : *rows) {
+    out.push_back({row.Bytes(0), absl::FromUnixMicros(row.Int(1))});
+  }
+  return out;
+}
+
+absl::StatusOr<bool> RoutingStore::MarkWarned(
+    Transaction& tx, std::string_view id, const v1::Assignment& assignment) {
+  std::string body = assignment.SerializeAsString();
+  absl::StatusOr<int64_t> changed = tx.Exec(
+      "UPDATE assignments SET body = ?, warning_time = 0"
+      " WHERE id = ? AND state = ? AND warning_time > 0",
+      {SqlBlob{body}, id, kPending});
+  if (!changed.ok()) return changed.status();
+  return *changed > 0;
+}
+
+absl::StatusOr<std::optional<v1::RuleSet>> RoutingStore::LoadRuleSet(
+    Transaction& tx) {
+  absl::StatusOr<std::optional<SqlRow>> row =
+      tx.QueryOne("SELECT body FROM rule_sets ORDER BY version DESC LIMIT 1");
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return std::nullopt;
+  v1::RuleSet rule_set;
+  if (absl::Status s = ParseStoredProto((*row)->Bytes(0), &rule_set); !s.ok()) {
+    return s;
+  }
+  return rule_set;
+}
+
+absl::Status RoutingStore::InsertRuleSet(Transaction& tx,
+                                         const v1::RuleSet& rule_set,
+                                         absl::Time apply_time) {
+  std::string body = rule_set.SerializeAsString();
   return tx
       .Exec(
-          "INSERT INTO strategy_state (pool, strategy, state) VALUES (?, ?, ?)"
-          " ON CONFLICT (pool) DO UPDATE SET strategy = excluded.strategy,"
-          " state = excluded.state",
-          {pool, strategy, state})
+          "INSERT INTO rule_sets (version, body, apply_time) VALUES (?, ?, ?)",
+          {rule_set.version(), SqlBlob{body}, Micros(apply_time)})
       .status();
+}
+
+absl::StatusOr<std::vector<v1::PoolStrategyState>> RoutingStore::LoadPoolStates(
+    Transaction& tx) {
+  absl::StatusOr<std::vector<SqlRow>> rows =
+      tx.Query("SELECT body FROM pool_states ORDER BY pool");
+  if (!rows.ok()) return rows.status();
+  std::vector<v1::PoolStrategyState> out(rows->size());
+  for (size_t i = 0; i < rows->size(); ++i) {
+    if (absl::Status s = ParseStoredProto((*rows)[i].Bytes(0), &out[i]);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return out;
+}
+
+absl::Status RoutingStore::SavePoolState(Transaction& tx,
+                                         const v1::PoolStrategyState& state) {
+  std::string body = state.SerializeAsString();
+  return tx
+      .Exec(
+          "INSERT INTO pool_states (pool, body) VALUES (?, ?)"
+          " ON CONFLICT (pool) DO UPDATE SET body = excluded.body",
+          {state.pool(), SqlBlob{body}})
+      .status();
+}
+
+absl::StatusOr<std::map<std::string, QueueStats>>
+RoutingStore::QueueStatsByRule(Transaction& tx) {
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      "SELECT rule, COUNT(*), MIN(enqueue_time) FROM routing_queue"
+      " GROUP BY rule");
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, QueueStats> out;
+  for (const SqlRow& row : *rows) {
+    QueueStats& stats = out[row.Bytes(0)];
+    stats.depth = row.Int(1);
+    stats.oldest_enqueue_time = absl::FromUnixMicros(row.Int(2));
+  }
+  return out;
+}
+
+std::string EventCursor(int64_t seq) { return absl::StrCat(seq); }
+
+absl::StatusOr<int64_t> ParseEventCursor(std::string_view cursor) {
+  int64_t seq = 0;
+  if (!absl::SimpleAtoi(Sv(cursor), &seq) || seq < 0) {
+    return absl::InvalidArgumentError(
+        "after_cursor: not a cursor from an AssignmentEvent");
+  }
+  return seq;
+}
+
+absl::Status RoutingStore::AppendEvent(Transaction& tx,
+                                       v1::AssignmentEvent& event) {
+  event.clear_cursor();
+  std::string body = event.SerializeAsString();
+  absl::StatusOr<int64_t> changed = tx.Exec(
+      "INSERT INTO assignment_events (event_time, rep, team, type, body)"
+      " VALUES (?, ?, ?, ?, ?)",
+      {Micros(FromProtoTime(event.event_time())), event.rep(), event.team(),
+       static_cast<int>(event.type()), SqlBlob{body}});
+  if (!changed.ok()) return changed.status();
+  absl::StatusOr<std::optional<SqlRow>> row =
+      tx.QueryOne("SELECT last_insert_rowid()");
+  if (!row.ok()) return row.status();
+  event.set_cursor(EventCursor((*row)->Int(0)));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> RoutingStore::LastEventSeq(Transaction& tx) {
+  absl::StatusOr<std::optional<SqlRow>> row =
+      tx.QueryOne("SELECT COALESCE(MAX(seq), 0) FROM assignment_events");
+  if (!row.ok()) return row.status();
+  return row->has_value() ? (*row)->Int(0) : 0;
+}
+
+namespace {
+
+absl::StatusOr<std::vector<v1::AssignmentEvent>> EventsFromRows(
+    const std::vector<SqlRow>& rows) {
+  std::vector<v1::AssignmentEvent> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (absl::Status s = ParseStoredProto(rows[i].Bytes(1), &out[i]); !s.ok()) {
+      return s;
+    }
+    out[i].set_cursor(EventCursor(rows[i].Int(0)));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::AssignmentEvent>> RoutingStore::EventsAfter(
+    Transaction& tx, int64_t after_seq, const EventFilter& filter, int limit) {
+  std::string sql =
+      absl::StrCat("SELECT seq, body FROM assignment_events WHERE seq > ?3",
+                   Where({{!filter.rep.empty(), "rep = ?1"},
+                          {!filter.team.empty(), "team = ?2"}}),
+                   " ORDER BY seq LIMIT ?4");
+  absl::StatusOr<std::vector<SqlRow>> rows =
+      tx.Query(sql, {filter.rep, filter.team, after_seq, limit});
+  if (!rows.ok()) return rows.status();
+  return EventsFromRows(*rows);
+}
+
+absl::StatusOr<std::vector<v1::AssignmentEvent>> RoutingStore::EventsBetween(
+    Transaction& tx, absl::Time start, absl::Time end, int64_t after_seq,
+    int limit) {
+  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
+      "SELECT seq, body FROM assignment_events WHERE event_time >= ?"
+      " AND event_time < ? AND seq > ? ORDER BY seq LIMIT ?",
+      {Micros(start), Micros(end), after_seq, limit});
+  if (!rows.ok()) return rows.status();
+  return EventsFromRows(*rows);
 }
 
 }  // namespace handoff::routing

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -44,6 +45,8 @@ struct QueuedLead {
   int attempt = 1;
   // assignments/{id} that breached before the lead was queued, if any.
   std::string previous_assignment;
+  // The rule whose queue holds the lead.
+  std::string rule;
 };
 
 struct RepFilter {
@@ -62,6 +65,17 @@ struct PendingDeadline {
   std::string id;
   absl::Time due = absl::InfinitePast();
 };
+
+struct EventFilter {
+  // reps/{rep}; empty means any.
+  std::string rep;
+  std::string team;
+};
+
+// AssignmentEvent.cursor is the event's sequence number.
+std::string EventCursor(int64_t seq);
+// INVALID_ARGUMENT naming after_cursor for anything EventCursor did not make.
+absl::StatusOr<int64_t> ParseEventCursor(std::string_view cursor);
 
 struct QueueStats {
   int64_t depth = 0;
@@ -105,8 +119,8 @@ class RoutingStore {
   // The lead's most recent offer (highest round, then attempt).
   absl::StatusOr<std::optional<StoredAssignment>> LatestAssignmentForLead(
       Transaction& tx, std::string_view lead_id);
-  // Rep ids that let this lead lapse in `round`.
-  absl::StatusOr<std::set<std::string>> BreachedRepsInRound(
+  // Rep ids that let this lead lapse or rejected it in `round`.
+  absl::StatusOr<std::set<std::string>> PassedRepsInRound(
       Transaction& tx, std::string_view lead_id, int round);
   // Up to `limit` deadlines of pending offers after `after` in (due, id)
   // order, due at or before `until`: a keyset page, read from an index
@@ -120,6 +134,9 @@ class RoutingStore {
   // inside them: an offer closed after its page was read is closed by a
   // commit that follows the add, so its Cancel does too.
   absl::Status LoadPendingDeadlines(
+      absl::FunctionRef<bool(std::string_view id, absl::Time due)> add);
+  // The same for SLA warnings not yet fired.
+  absl::Status LoadPendingWarnings(
       absl::FunctionRef<bool(std::string_view id, absl::Time due)> add);
   absl::StatusOr<std::vector<StoredAssignment>> ListAssignments(
       Transaction& tx, const AssignmentFilter& filter, const PageRequest& page);
@@ -137,15 +154,56 @@ class RoutingStore {
       Transaction& tx, int64_t after_seq, int limit);
   absl::StatusOr<QueueStats> GetQueueStats(Transaction& tx);
 
-  // Strategy state per pool (for round robin: the last picked rep id).
-  absl::StatusOr<std::string> LoadStrategyState(Transaction& tx,
-                                                std::string_view pool);
-  absl::Status SaveStrategyState(Transaction& tx, std::string_view pool,
-                                 std::string_view strategy,
-                                 std::string_view state);
+  absl::StatusOr<std::map<std::string, QueueStats>> QueueStatsByRule(
+      Transaction& tx);
+
+  absl::Status DeleteRep(Transaction& tx, std::string_view id);
+  // Offers made to the rep at or after `since` (the daily cap).
+  absl::StatusOr<int> OffersSince(Transaction& tx, std::string_view rep_id,
+                                  absl::Time since);
+  // Pending or accepted assignments of the rep.
+  absl::StatusOr<int> OpenAssignments(Transaction& tx, std::string_view rep_id);
+
+  // SLA warnings not yet fired, as PendingDeadlines does for deadlines.
+  absl::StatusOr<std::vector<PendingDeadline>> PendingWarnings(
+      Transaction& tx, const PendingDeadline& after, absl::Time until,
+      int limit);
+  // Writes the warned assignment and clears its warning if it is still
+  // pending with a warning due; returns whether it did (fires once).
+  absl::StatusOr<bool> MarkWarned(Transaction& tx, std::string_view id,
+                                  const v1::Assignment& assignment);
+
+  // The rule set with the highest version; none before the first apply.
+  absl::StatusOr<std::optional<v1::RuleSet>> LoadRuleSet(Transaction& tx);
+  // ALREADY_EXISTS when the version is taken.
+  absl::Status InsertRuleSet(Transaction& tx, const v1::RuleSet& rule_set,
+                             absl::Time apply_time);
+  // Strategy state per pool.
+  absl::StatusOr<std::vector<v1::PoolStrategyState>> LoadPoolStates(
+      Transaction& tx);
+  absl::Status SavePoolState(Transaction& tx,
+                             const v1::PoolStrategyState& state);
+
+  // Appends to the assignment event log and sets event.cursor.
+  absl::Status AppendEvent(Transaction& tx, v1::AssignmentEvent& event);
+  // The cursor a watch with no after_cursor starts after.
+  absl::StatusOr<int64_t> LastEventSeq(Transaction& tx);
+  // Up to `limit` events after `after_seq` matching `filter`, in order.
+  absl::StatusOr<std::vector<v1::AssignmentEvent>> EventsAfter(
+      Transaction& tx, int64_t after_seq, const EventFilter& filter, int limit);
+  // Up to `limit` events with event_time in [start, end) after `after_seq`,
+  // by seq: a keyset page for reports.
+  absl::StatusOr<std::vector<v1::AssignmentEvent>> EventsBetween(
+      Transaction& tx, absl::Time start, absl::Time end, int64_t after_seq,
+      int limit);
 
  private:
   explicit RoutingStore(Database& db) : db_(db) {}
+  absl::Status LoadPaged(
+      absl::FunctionRef<absl::StatusOr<std::vector<PendingDeadline>>(
+          Transaction&, const PendingDeadline&, int)>
+          page_after,
+      absl::FunctionRef<bool(std::string_view id, absl::Time due)> add);
   Database& db_;
 };
 

@@ -48,7 +48,9 @@ void FillCredit(v1::RepStrategyState* out, std::string_view rep,
 }  // namespace
 
 std::string RoutingSnapshot::PoolKey(const v1::RoutingRule& rule) {
-  return rule.has_pool() ? rule.name() : absl::StrCat("teams/", rule.team());
+  if (rule.has_pool()) return rule.name();
+  if (rule.target_case() == v1::RoutingRule::kAllReps) return kAllRepsPool;
+  return absl::StrCat("teams/", rule.team());
 }
 
 absl::StatusOr<RoutingSnapshot> RoutingSnapshot::Build(
@@ -73,7 +75,8 @@ absl::StatusOr<RoutingSnapshot> RoutingSnapshot::Build(
   auto add_rule = [&snap](const v1::RoutingRule& rule) {
     const std::string key = PoolKey(rule);
     const bool existed = snap.pool_by_key_.contains(key);
-    const int32_t pool = snap.PoolFor(key, rule.has_pool() ? "" : rule.team());
+    const int32_t pool = snap.PoolFor(
+        key, rule.target_case() == v1::RoutingRule::kTeam ? rule.team() : "");
     if (!existed) {
       PoolSlot& slot = snap.pools_[pool];
       slot.strategy = Effective(rule.strategy());
@@ -233,6 +236,9 @@ std::vector<int32_t> RoutingSnapshot::PoolsOf(const RepSlot& slot) const {
   if (std::optional<int32_t> team =
           FindPool(absl::StrCat("teams/", slot.rep.team()))) {
     pools.push_back(*team);
+  }
+  if (std::optional<int32_t> all = FindPool(kAllRepsPool)) {
+    pools.push_back(*all);
   }
   if (auto it = pools_naming_.find(slot.rep.name());
       it != pools_naming_.end()) {
@@ -404,10 +410,11 @@ std::vector<int32_t> RoutingSnapshot::Candidates(const PoolSlot& pool) const {
   // The naive way: look at every rep.
   for (int32_t slot_index : reps_sorted_) {
     const v1::Rep& rep = reps_[slot_index].rep;
-    const bool member = pool.team.empty()
-                            ? std::binary_search(pool.named.begin(),
-                                                 pool.named.end(), rep.name())
-                            : rep.team() == pool.team;
+    const bool member =
+        pool.key == kAllRepsPool ||
+        (pool.team.empty() ? std::binary_search(pool.named.begin(),
+                                                pool.named.end(), rep.name())
+                           : rep.team() == pool.team);
     if (member)
       out.push_back(static_cast<int32_t>(pool.LowerBound(rep.name())));
   }
@@ -872,6 +879,38 @@ absl::StatusOr<int32_t> RoutingSnapshot::AvailableWithRoom(
   std::optional<int32_t> pool_index = FindPool(key);
   if (!pool_index.has_value()) return NotFound(key);
   return pools_[*pool_index].with_room;
+}
+
+const v1::Rep* RoutingSnapshot::FindRepProto(std::string_view name) const {
+  std::optional<int32_t> slot = FindRep(name);
+  return slot.has_value() ? &reps_[*slot].rep : nullptr;
+}
+
+absl::StatusOr<RepLoad> RoutingSnapshot::LoadOf(std::string_view name) const {
+  std::optional<int32_t> slot = FindRep(name);
+  if (!slot.has_value()) return NotFound(name);
+  const MemberHot& hot = reps_[*slot].hot;
+  return RepLoad{.open = hot.open,
+                 .offers_today = hot.offers_today,
+                 .day = absl::CivilDay(1970, 1, 1) + hot.offers_day};
+}
+
+absl::StatusOr<std::string> RoutingSnapshot::PoolManager(
+    std::string_view key) const {
+  std::optional<int32_t> pool_index = FindPool(key);
+  if (!pool_index.has_value()) return NotFound(key);
+  for (const MemberHot& member : pools_[*pool_index].members) {
+    const v1::Rep& rep = reps_[member.slot].rep;
+    if (!rep.manager().empty()) return rep.manager();
+  }
+  return std::string();
+}
+
+std::vector<std::string> RoutingSnapshot::RepNames() const {
+  std::vector<std::string> names;
+  names.reserve(reps_sorted_.size());
+  for (int32_t slot : reps_sorted_) names.push_back(reps_[slot].rep.name());
+  return names;
 }
 
 }  // namespace handoff::routing::engine

@@ -80,6 +80,9 @@ struct EngineOptions {
   bool use_indexes = true;
 };
 
+// PoolStrategyState.pool of a rule targeting every rep.
+inline constexpr char kAllRepsPool[] = "reps";
+
 // The outcome of RoutingSnapshot::Decide.
 struct Decision {
   // The rule that took the lead (the fallback's name for the fallback).
@@ -175,7 +178,16 @@ class RoutingSnapshot {
   // pool may be offered only when this is positive).
   absl::StatusOr<int32_t> AvailableWithRoom(std::string_view pool) const;
 
-  // "teams/{team}" or the rule's name for a pool target.
+  // The rep as last upserted, or null.
+  const v1::Rep* FindRepProto(std::string_view rep) const;
+  absl::StatusOr<RepLoad> LoadOf(std::string_view rep) const;
+  // The manager of the first member (by rep) that names one; empty when
+  // none does. SLA escalations of a queued lead go there.
+  absl::StatusOr<std::string> PoolManager(std::string_view pool) const;
+  // Every rep, sorted.
+  std::vector<std::string> RepNames() const;
+
+  // "teams/{team}", the rule's name for a pool target, or kAllRepsPool.
   static std::string PoolKey(const v1::RoutingRule& rule);
 
   const v1::RuleSet& rule_set() const { return rule_set_; }

@@ -170,9 +170,15 @@ absl::Status ValidateRule(const v1::RoutingRule& rule, std::string_view field,
         return s;
       }
       break;
+    case v1::RoutingRule::kAllReps:
+      if (!rule.all_reps()) {
+        return InvalidField(At(field, "all_reps"), "must be true when set");
+      }
+      break;
     default:
-      return InvalidField(At(field, "team"),
-                          "a rule needs a target: a team or a pool of reps");
+      return InvalidField(
+          At(field, "team"),
+          "a rule needs a target: a team, a pool of reps or all_reps");
   }
   if (absl::Status s = CheckEnum(At(field, "strategy"), rule.strategy(),
                                  v1::RoutingStrategy_descriptor(),

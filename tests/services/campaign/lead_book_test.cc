@@ -256,6 +256,7 @@ TEST_F(LeadBookTest, DefaultThresholdMakesMqlAndEnqueuesOneRouteLead) {
   EXPECT_EQ(route.lead_summary().score(), 50);
   EXPECT_EQ(route.lead_summary().campaign(), campaign_);
   EXPECT_EQ(route.lead_summary().mql_reason(), "SCORE_THRESHOLD");
+  EXPECT_EQ(route.lead_summary().campaign_channel(), "WEBINAR");
   EXPECT_EQ(route.lead_summary().profile().industry(), "software");
 
   // Further engagements of an MQL only add score.
@@ -270,6 +271,33 @@ TEST_F(LeadBookTest, DefaultThresholdMakesMqlAndEnqueuesOneRouteLead) {
   EXPECT_THAT(
       Rendered(),
       HasSubstr("handoff_engagements_total{type=\"CONTENT_DOWNLOAD\"} 5"));
+}
+
+// Routing rules match on the channel of the lead's own (first-touch) campaign,
+// not the one that drove the qualifying engagement.
+TEST_F(LeadBookTest, RouteLeadCarriesChannelOfLeadsCampaign) {
+  v1::CreateCampaignRequest create;
+  create.mutable_campaign()->set_display_name("Search ads");
+  create.mutable_campaign()->set_channel(v1::CHANNEL_PAID_SEARCH);
+  absl::StatusOr<v1::Campaign> search = campaigns_->CreateCampaign(create);
+  ASSERT_TRUE(search.ok()) << search.status();
+  v1::Lead lead = CaptureNew(search->name(), "abe@example.com");
+  v1::RecordEngagementRequest demo;
+  demo.set_lead(lead.name());
+  demo.set_type(v1::ENGAGEMENT_TYPE_DEMO_REQUEST);
+  demo.set_campaign(campaign_);  // the webinar
+  absl::StatusOr<v1::RecordEngagementResponse> engaged =
+      leads_->RecordEngagement(demo);
+  ASSERT_TRUE(engaged.ok()) << engaged.status();
+  ASSERT_TRUE(engaged->became_mql());
+
+  absl::StatusOr<std::vector<OutboxMessage>> pending = outbox_->Pending();
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  ASSERT_EQ(pending->size(), 1u);
+  routing::v1::RouteLeadRequest route;
+  ASSERT_TRUE(route.ParseFromString(pending->front().payload));
+  EXPECT_EQ(route.lead_summary().campaign(), search->name());
+  EXPECT_EQ(route.lead_summary().campaign_channel(), "PAID_SEARCH");
 }
 
 TEST_F(LeadBookTest, CampaignThresholdOverridesDefault) {
@@ -513,6 +541,79 @@ TEST_F(LeadBookTest, StageUpdateIsIdempotentByRequestId) {
   ASSERT_TRUE(replay.ok());
   EXPECT_EQ(replay->SerializeAsString(), first->SerializeAsString());
   EXPECT_EQ(Get(lead.name()).stage(), v1::LEAD_STAGE_MQL);
+}
+
+TEST_F(LeadBookTest, ReroutedRejectionIsRecordedAndLeadStaysMql) {
+  v1::Lead lead = MakeMql("uma@example.com");
+  const int history = lead.history_size();
+  v1::UpdateLeadStageRequest request;
+  request.set_request_id("outbox-7");
+  request.set_lead(lead.name());
+  request.set_event(v1::LEAD_EVENT_REJECTED_REROUTED);
+  request.set_reason("NOT_A_FIT");
+  request.set_note("wrong territory");
+  request.set_rep("reps/r2");
+  *request.mutable_event_time() = ToProtoTime(absl::FromUnixSeconds(1000));
+  clock_.Advance(absl::Seconds(1));
+  absl::StatusOr<v1::Lead> first = leads_->UpdateLeadStage(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->stage(), v1::LEAD_STAGE_MQL);
+  EXPECT_NE(first->etag(), lead.etag());
+  ASSERT_EQ(first->history_size(), history + 1);
+  const v1::StageChange& change = *first->history().rbegin();
+  EXPECT_EQ(change.stage(), v1::LEAD_STAGE_MQL);
+  EXPECT_EQ(change.event(), v1::LEAD_EVENT_REJECTED_REROUTED);
+  EXPECT_EQ(change.reason(), "NOT_A_FIT");
+  EXPECT_EQ(change.note(), "wrong territory");
+  EXPECT_EQ(FromProtoTime(change.time()), absl::FromUnixSeconds(1000));
+  EXPECT_EQ(Get(lead.name()).SerializeAsString(), first->SerializeAsString());
+  // Routing already holds the lead: no second handoff, no stage move.
+  EXPECT_EQ(PendingCount(), 1u);
+  EXPECT_THAT(Rendered(),
+              HasSubstr("handoff_lead_stage_changes_total{stage=\"MQL\"} 1"));
+
+  // The sender's outbox replays the same message: recorded once.
+  clock_.Advance(absl::Seconds(1));
+  absl::StatusOr<v1::Lead> replay = leads_->UpdateLeadStage(request);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->SerializeAsString(), first->SerializeAsString());
+  EXPECT_EQ(Get(lead.name()).history_size(), history + 1);
+
+  // The next rep rejects too: a second rejection, a second entry.
+  request.set_request_id("outbox-8");
+  request.set_rep("reps/r3");
+  absl::StatusOr<v1::Lead> second = leads_->UpdateLeadStage(request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->stage(), v1::LEAD_STAGE_MQL);
+  EXPECT_EQ(second->history_size(), history + 2);
+
+  // Once a rep accepted, a stale rerouted rejection changes nothing.
+  absl::StatusOr<v1::Lead> accepted =
+      Feedback(lead.name(), v1::LEAD_EVENT_ACCEPTED);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  request.set_request_id("outbox-9");
+  absl::StatusOr<v1::Lead> late = leads_->UpdateLeadStage(request);
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->stage(), v1::LEAD_STAGE_SAL);
+  EXPECT_EQ(late->SerializeAsString(), accepted->SerializeAsString());
+}
+
+TEST_F(LeadBookTest, ReroutedRejectionNeedsReasonAndAnMql) {
+  v1::Lead lead = CaptureNew(campaign_, "vic@example.com");
+  v1::UpdateLeadStageRequest request;
+  request.set_lead(lead.name());
+  request.set_event(v1::LEAD_EVENT_REJECTED_REROUTED);
+  absl::StatusOr<v1::Lead> no_reason = leads_->UpdateLeadStage(request);
+  EXPECT_EQ(no_reason.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Msg(no_reason.status()), StartsWith("reason: "));
+  EXPECT_THAT(Msg(no_reason.status()), HasSubstr("REJECTED_REROUTED"));
+
+  // A lead that never was an MQL cannot have been offered to a rep.
+  request.set_reason("NOT_A_FIT");
+  absl::StatusOr<v1::Lead> early = leads_->UpdateLeadStage(request);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Msg(early.status()), HasSubstr("stage LEAD"));
+  EXPECT_EQ(Get(lead.name()).etag(), lead.etag());
 }
 
 TEST_F(LeadBookTest, ListLeadsFiltersAndPages) {

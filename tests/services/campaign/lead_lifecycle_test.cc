@@ -27,6 +27,11 @@ v1::UpdateLeadStageRequest Event(v1::LeadEvent event) {
     case v1::LEAD_EVENT_REJECTED:
       request.set_reason("NOT_A_FIT");
       break;
+    case v1::LEAD_EVENT_REJECTED_REROUTED:
+      request.set_reason("NOT_A_FIT");
+      request.set_note("wrong territory");
+      request.set_rep("reps/r2");
+      break;
     case v1::LEAD_EVENT_RECYCLED:
       request.set_reason("SLA_EXHAUSTED");
       break;
@@ -59,34 +64,43 @@ v1::Lead LeadIn(v1::LeadStage stage) {
 struct Case {
   v1::LeadStage stage;
   v1::LeadEvent event;
-  // UNSPECIFIED: no-op; -1: FAILED_PRECONDITION.
+  // UNSPECIFIED: no-op; -1: FAILED_PRECONDITION; -2: stage kept, rejection
+  // recorded.
   int to;
 };
 
 constexpr int kNoOp = v1::LEAD_STAGE_UNSPECIFIED;
 constexpr int kWrong = -1;
+constexpr int kRecord = -2;
 
 TEST(LeadLifecycleTest, TransitionTable) {
   using E = v1::LeadEvent;
-  const E kEvents[] = {v1::LEAD_EVENT_ACCEPTED, v1::LEAD_EVENT_REJECTED,
-                       v1::LEAD_EVENT_RECYCLED, v1::LEAD_EVENT_CONVERTED,
-                       v1::LEAD_EVENT_WON,      v1::LEAD_EVENT_LOST};
+  const E kEvents[] = {v1::LEAD_EVENT_ACCEPTED,
+                       v1::LEAD_EVENT_REJECTED,
+                       v1::LEAD_EVENT_RECYCLED,
+                       v1::LEAD_EVENT_CONVERTED,
+                       v1::LEAD_EVENT_WON,
+                       v1::LEAD_EVENT_LOST,
+                       v1::LEAD_EVENT_REJECTED_REROUTED};
   // Columns follow kEvents.
   const std::vector<std::pair<v1::LeadStage, std::vector<int>>> table = {
-      {v1::LEAD_STAGE_LEAD, {kWrong, kWrong, kWrong, kWrong, kWrong, kWrong}},
+      {v1::LEAD_STAGE_LEAD,
+       {kWrong, kWrong, kWrong, kWrong, kWrong, kWrong, kWrong}},
       {v1::LEAD_STAGE_MQL,
        {v1::LEAD_STAGE_SAL, v1::LEAD_STAGE_RECYCLED, v1::LEAD_STAGE_RECYCLED,
-        v1::LEAD_STAGE_SQL, kWrong, kWrong}},
+        v1::LEAD_STAGE_SQL, kWrong, kWrong, kRecord}},
       {v1::LEAD_STAGE_SAL,
        {kNoOp, kNoOp, v1::LEAD_STAGE_RECYCLED, v1::LEAD_STAGE_SQL,
-        v1::LEAD_STAGE_CUSTOMER, kWrong}},
+        v1::LEAD_STAGE_CUSTOMER, kWrong, kNoOp}},
       {v1::LEAD_STAGE_SQL,
        {kNoOp, kNoOp, kNoOp, kNoOp, v1::LEAD_STAGE_CUSTOMER,
-        v1::LEAD_STAGE_RECYCLED}},
-      {v1::LEAD_STAGE_CUSTOMER, {kNoOp, kNoOp, kNoOp, kNoOp, kNoOp, kNoOp}},
-      {v1::LEAD_STAGE_RECYCLED, {kNoOp, kNoOp, kNoOp, kWrong, kWrong, kNoOp}},
+        v1::LEAD_STAGE_RECYCLED, kNoOp}},
+      {v1::LEAD_STAGE_CUSTOMER,
+       {kNoOp, kNoOp, kNoOp, kNoOp, kNoOp, kNoOp, kNoOp}},
+      {v1::LEAD_STAGE_RECYCLED,
+       {kNoOp, kNoOp, kNoOp, kWrong, kWrong, kNoOp, kNoOp}},
       {v1::LEAD_STAGE_DISQUALIFIED,
-       {kNoOp, kNoOp, kNoOp, kWrong, kWrong, kNoOp}},
+       {kNoOp, kNoOp, kNoOp, kWrong, kWrong, kNoOp, kNoOp}},
   };
   for (const auto& [stage, outcomes] : table) {
     for (size_t i = 0; i < std::size(kEvents); ++i) {
@@ -105,6 +119,10 @@ TEST(LeadLifecycleTest, TransitionTable) {
       } else if (outcomes[i] == kNoOp) {
         ASSERT_TRUE(plan.ok()) << label << ": " << plan.status();
         EXPECT_EQ(plan->action, StagePlan::Action::kNoOp) << label;
+      } else if (outcomes[i] == kRecord) {
+        ASSERT_TRUE(plan.ok()) << label << ": " << plan.status();
+        EXPECT_EQ(plan->action, StagePlan::Action::kRecordRejection) << label;
+        EXPECT_EQ(plan->to, stage) << label;
       } else {
         ASSERT_TRUE(plan.ok()) << label << ": " << plan.status();
         EXPECT_EQ(plan->action, StagePlan::Action::kApply) << label;
@@ -134,6 +152,35 @@ TEST(LeadLifecycleTest, RejectionForDuplicateOrBadDataDisqualifies) {
     ASSERT_TRUE(plan.ok());
     EXPECT_EQ(plan->to, v1::LEAD_STAGE_DISQUALIFIED) << reason;
   }
+}
+
+TEST(LeadLifecycleTest, ReroutedRejectionKeepsMqlAndGoesIntoHistory) {
+  v1::Lead lead = LeadIn(v1::LEAD_STAGE_MQL);
+  const v1::UpdateLeadStageRequest request =
+      Event(v1::LEAD_EVENT_REJECTED_REROUTED);
+  // DUPLICATE would disqualify on a plain REJECTED; routing still offers the
+  // lead on, so it stays an MQL either way.
+  for (const char* reason : {"NOT_A_FIT", "DUPLICATE"}) {
+    v1::UpdateLeadStageRequest with_reason = request;
+    with_reason.set_reason(reason);
+    absl::StatusOr<StagePlan> plan = PlanStageChange(lead, with_reason);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    EXPECT_EQ(plan->action, StagePlan::Action::kRecordRejection) << reason;
+  }
+  absl::StatusOr<StagePlan> plan = PlanStageChange(lead, request);
+  ASSERT_TRUE(plan.ok());
+  ApplyStageChange(*plan, request, absl::FromUnixSeconds(30), lead);
+  EXPECT_EQ(lead.stage(), v1::LEAD_STAGE_MQL);
+  ASSERT_EQ(lead.history_size(), 1);
+  const v1::StageChange& change = lead.history(0);
+  EXPECT_EQ(change.stage(), v1::LEAD_STAGE_MQL);
+  EXPECT_EQ(change.event(), v1::LEAD_EVENT_REJECTED_REROUTED);
+  EXPECT_EQ(change.reason(), "NOT_A_FIT");
+  EXPECT_EQ(change.note(), "wrong territory");
+  EXPECT_EQ(FromProtoTime(change.time()), absl::FromUnixSeconds(30));
+  // The rejecting rep is not the lead's rep, and nobody accepted yet.
+  EXPECT_EQ(lead.rep(), "");
+  EXPECT_FALSE(lead.has_accept_time());
 }
 
 TEST(LeadLifecycleTest, RepeatedConversionOfRecycledLeadIsNoOp) {
@@ -217,6 +264,15 @@ TEST(LeadLifecycleTest, ValidationNamesTheField) {
   add(
       v1::LEAD_EVENT_REJECTED, [](auto& r) { r.set_reason("not a fit"); },
       "reason");
+  add(
+      v1::LEAD_EVENT_REJECTED_REROUTED, [](auto& r) { r.clear_reason(); },
+      "reason");
+  add(
+      v1::LEAD_EVENT_REJECTED_REROUTED,
+      [](auto& r) { r.set_reason("not a fit"); }, "reason");
+  add(
+      v1::LEAD_EVENT_REJECTED_REROUTED, [](auto& r) { r.set_rep("r2"); },
+      "rep");
   add(
       v1::LEAD_EVENT_RECYCLED, [](auto& r) { r.clear_reason(); }, "reason");
   add(

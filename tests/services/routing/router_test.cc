@@ -96,13 +96,23 @@ TEST_F(RouterTest, ExplanationListsCandidatesExclusionsAndPointer) {
   v1::Assignment offer = Offer("leads/l2");
   EXPECT_EQ(offer.rep(), free);
   const std::string& why = offer.explanation();
-  EXPECT_THAT(why, HasSubstr("round_robin"));
-  EXPECT_THAT(why, HasSubstr("considered 3 reps, 1 eligible"));
-  EXPECT_THAT(why, HasSubstr(away + ": excluded, away"));
-  EXPECT_THAT(why, HasSubstr(full + ": excluded, at capacity 1/1"));
-  EXPECT_THAT(why, HasSubstr(free + ": eligible, open 0/3"));
-  EXPECT_THAT(why, HasSubstr("pointer before " + full));
-  EXPECT_THAT(why, HasSubstr("pointer after " + free));
+  EXPECT_THAT(why, HasSubstr("rules/default (fallback) took the lead"));
+  EXPECT_THAT(why, HasSubstr("strategy ROUND_ROBIN"));
+  EXPECT_THAT(why, HasSubstr("3 considered, 1 eligible"));
+  EXPECT_THAT(why, HasSubstr(away + ": AWAY"));
+  EXPECT_THAT(why, HasSubstr(full + ": AT_CAPACITY, open 1/1"));
+  EXPECT_THAT(why, HasSubstr(free + ": eligible, open 0/3, picked"));
+  EXPECT_THAT(why, HasSubstr("round robin pointer " + full + " -> " + free));
+  // The structured form says the same.
+  const v1::RoutingExplanation& detail = offer.explanation_detail();
+  EXPECT_EQ(detail.matched_rule(), "rules/default");
+  EXPECT_EQ(detail.picked_rep(), free);
+  EXPECT_EQ(detail.candidates_total(), 3);
+  EXPECT_EQ(detail.candidates_eligible(), 1);
+  EXPECT_EQ(detail.state_before().round_robin_pointer(), full);
+  EXPECT_EQ(detail.state_after().round_robin_pointer(), free);
+  EXPECT_EQ(offer.rule(), "rules/default");
+  EXPECT_EQ(offer.rule_set_version(), 0);
 }
 
 TEST_F(RouterTest, RoutingTheSameLeadAgainReturnsTheSameAssignment) {
@@ -303,11 +313,8 @@ TEST_F(RouterTest, SlaBreachChainSkipsLapsedRepsAndRecyclesAfterMaxAttempts) {
   EXPECT_EQ(chain[2].rep(), c) << "A and B let this lead lapse";
   EXPECT_EQ(chain[2].attempt(), 3);
   EXPECT_EQ(chain[2].previous_assignment(), chain[1].name());
-  EXPECT_THAT(chain[2].explanation(),
-              HasSubstr(a + ": excluded, already let this lead lapse"));
-  EXPECT_THAT(chain[2].explanation(),
-              HasSubstr(b + ": excluded, already let this lead lapse"));
-  EXPECT_THAT(chain[2].explanation(), HasSubstr("attempt 3"));
+  EXPECT_THAT(chain[2].explanation(), HasSubstr(a + ": LAPSED"));
+  EXPECT_THAT(chain[2].explanation(), HasSubstr(b + ": LAPSED"));
   EXPECT_TRUE(Outgoing().size() == 1u);  // only l2's acceptance so far
 
   clock_.Advance(kWindow);
@@ -782,17 +789,18 @@ TEST_F(RouterTest, GaugesReportQueueAndPendingTimers) {
   EXPECT_TRUE(Route("leads/l3")->queued());
   ASSERT_TRUE(router_->RefreshGauges().ok());
   const std::string rendered = metrics_->Render();
-  EXPECT_THAT(rendered,
-              HasSubstr("handoff_routing_queue_depth{rule=\"default\"} 2"));
+  EXPECT_THAT(
+      rendered,
+      HasSubstr("handoff_routing_queue_depth{rule=\"rules/default\"} 2"));
   EXPECT_THAT(rendered,
               HasSubstr("handoff_routing_queue_oldest_age_seconds 90"));
   EXPECT_THAT(rendered, HasSubstr("handoff_routing_sla_timers_pending 1"));
   EXPECT_THAT(rendered,
               HasSubstr("handoff_routing_assignments_total{outcome=\"queued\","
-                        "rule=\"default\",strategy=\"round_robin\"} 2"));
+                        "rule=\"rules/default\",strategy=\"round_robin\"} 2"));
   EXPECT_THAT(rendered,
               HasSubstr("handoff_routing_assignments_total{outcome=\"offered\","
-                        "rule=\"default\",strategy=\"round_robin\"} 1"));
+                        "rule=\"rules/default\",strategy=\"round_robin\"} 1"));
   EXPECT_THAT(rendered, Not(HasSubstr("leads/")));
 }
 

@@ -22,10 +22,9 @@
 
 namespace handoff::routing {
 
-// Store, outbox (not started), SLA timers (not started), router and rep
-// directory over an in-memory database, wired like the module: rep changes
-// that add capacity drain the queue, and the timers' handler is
-// Router::BreachDue.
+// Store, outbox (not started), SLA timers and warnings (not started),
+// router and rep directory over an in-memory database, wired like the
+// module: the timers' handlers are Router::BreachDue and Router::WarnDue.
 class RoutingFixture : public testing::Test {
  protected:
   void SetUp() override { Open(":memory:"); }
@@ -41,14 +40,14 @@ class RoutingFixture : public testing::Test {
     store_ = *RoutingStore::Open(*db_);
     outbox_ = std::make_unique<Outbox>(*db_, clock_, OutboxOptions{}, nullptr);
     NewRouter();
-    reps_ = std::make_unique<RepDirectory>(
-        *store_, clock_, [this] { EXPECT_TRUE(router_->DrainQueue().ok()); });
   }
 
   // A fresh Router (and empty timers) over the same store, as after a
   // restart.
   void NewRouter() {
+    reps_.reset();
     router_.reset();
+    warnings_.reset();
     timers_.reset();
     metrics_ = std::make_unique<Metrics>("routing");
     timers_ = std::make_unique<DeadlineScheduler>(
@@ -62,8 +61,21 @@ class RoutingFixture : public testing::Test {
           return router_->BreachDue(ids).status();
         },
         clock_, metrics_.get());
+    warnings_ = std::make_unique<DeadlineScheduler>(
+        DeadlineScheduler::Options{},
+        [this](DeadlineScheduler::Sink add) {
+          return store_->LoadPendingWarnings(add);
+        },
+        [this](const std::vector<DueTimer>& due) {
+          std::vector<std::string> ids;
+          for (const DueTimer& timer : due) ids.push_back(timer.id);
+          return router_->WarnDue(ids).status();
+        },
+        clock_, nullptr);
     router_ = std::make_unique<Router>(*store_, *outbox_, clock_, *metrics_,
-                                       options_, *timers_);
+                                       options_, *timers_, *warnings_);
+    ASSERT_TRUE(router_->Load().ok());
+    reps_ = std::make_unique<RepDirectory>(*store_, clock_, *router_);
   }
 
   // Reps created a millisecond apart, so their ids (and the round-robin
@@ -213,6 +225,7 @@ class RoutingFixture : public testing::Test {
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<DeadlineScheduler> timers_;
+  std::unique_ptr<DeadlineScheduler> warnings_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<RepDirectory> reps_;
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/clients/clients.h"
+#include "common/proto_time.h"
 #include "common/server/server.h"
 #include "handoff/campaign/v1/campaign.grpc.pb.h"
 
@@ -224,6 +225,102 @@ TEST_F(RoutingServerTest, TimerThreadBreachesDueOffersAndRecycles) {
   EXPECT_EQ(received[0].reason(), "SLA_EXHAUSTED");
   EXPECT_THAT(metrics_.Render(),
               HasSubstr("handoff_routing_sla_timers_pending 0"));
+}
+
+}  // namespace
+}  // namespace handoff::routing
+
+namespace handoff::routing {
+namespace {
+
+// The issue-3 RPCs over the wire: a versioned rule set, the event stream of
+// the router's real events, and the SLA report over them.
+TEST_F(RoutingServerTest, RuleSetWatchAndSlaReportOverGrpc) {
+  const std::string a = CreateRep("A");
+  using Stub = v1::LeadRoutingService::Stub;
+
+  v1::ApplyRuleSetRequest apply;
+  v1::RoutingRule& fallback = *apply.mutable_rule_set()->mutable_fallback();
+  fallback.set_name("rules/everyone");
+  fallback.set_team("emea");
+  fallback.set_strategy(v1::ROUTING_STRATEGY_LEAST_LOADED);
+  apply.set_expected_version(0);
+  absl::StatusOr<v1::RuleSet> applied =
+      client_->Call(&Stub::ApplyRuleSet, apply);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->version(), 1);
+  absl::Status stale = client_->Call(&Stub::ApplyRuleSet, apply).status();
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted);
+
+  // Watch the rep's events from now on.
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                          grpc::InsecureChannelCredentials());
+  std::unique_ptr<Stub> stub = v1::LeadRoutingService::NewStub(channel);
+  grpc::ClientContext watch_ctx;
+  watch_ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+  v1::WatchAssignmentsRequest watch;
+  watch.set_rep(a);
+  std::unique_ptr<grpc::ClientReader<v1::AssignmentEvent>> reader =
+      stub->WatchAssignments(&watch_ctx, watch);
+  reader->WaitForInitialMetadata();
+
+  absl::StatusOr<v1::RouteLeadResponse> routed = Route("leads/l1");
+  ASSERT_TRUE(routed.ok()) << routed.status();
+  EXPECT_EQ(routed->assignment().rule(), "rules/everyone");
+  EXPECT_EQ(routed->assignment().rule_set_version(), 1);
+  clock_.Advance(absl::Seconds(1));
+  v1::AcceptAssignmentRequest accept;
+  accept.set_name(routed->assignment().name());
+  accept.set_rep(a);
+  ASSERT_TRUE(client_->Call(&Stub::AcceptAssignment, accept).ok());
+
+  v1::AssignmentEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.type(), v1::ASSIGNMENT_EVENT_TYPE_OFFERED);
+  EXPECT_EQ(event.rep(), a);
+  const std::string first_cursor = event.cursor();
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.type(), v1::ASSIGNMENT_EVENT_TYPE_ACCEPTED);
+  watch_ctx.TryCancel();
+  reader->Finish().IgnoreError();
+
+  // Resuming after the first event gives the second, once.
+  grpc::ClientContext resume_ctx;
+  resume_ctx.set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(30));
+  watch.set_after_cursor(first_cursor);
+  reader = stub->WatchAssignments(&resume_ctx, watch);
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.type(), v1::ASSIGNMENT_EVENT_TYPE_ACCEPTED);
+  resume_ctx.TryCancel();
+  reader->Finish().IgnoreError();
+
+  v1::GetSlaReportRequest report;
+  *report.mutable_start_time() = ToProtoTime(clock_.Now() - absl::Hours(1));
+  *report.mutable_end_time() = ToProtoTime(clock_.Now() + absl::Hours(1));
+  report.set_group_by(v1::SLA_REPORT_GROUPING_REP);
+  report.set_mql_target_per_period(2);
+  absl::StatusOr<v1::SlaReport> sla =
+      client_->Call(&Stub::GetSlaReport, report);
+  ASSERT_TRUE(sla.ok()) << sla.status();
+  ASSERT_EQ(sla->rows_size(), 1);
+  EXPECT_EQ(sla->rows(0).group(), a);
+  EXPECT_EQ(sla->rows(0).offers(), 1);
+  EXPECT_EQ(sla->rows(0).accepted_within_sla(), 1);
+  EXPECT_EQ(FromProtoDuration(sla->rows(0).median_time_to_accept()),
+            absl::Seconds(1));
+  ASSERT_EQ(sla->mql_delivery_size(), 1);
+  EXPECT_EQ(sla->mql_delivery(0).mqls_delivered(), 1);
+  EXPECT_DOUBLE_EQ(sla->mql_delivery(0).attainment(), 0.5);
+
+  v1::GetPoolFairnessRequest fairness;
+  fairness.set_pool("teams/emea");
+  absl::StatusOr<v1::PoolFairness> pool =
+      client_->Call(&Stub::GetPoolFairness, fairness);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  EXPECT_EQ(pool->assignments(), 1);
 }
 
 }  // namespace

@@ -1,0 +1,455 @@
+// The routing and SLA engine through the Router's API: rule sets, business
+// time deadlines, priority windows, warnings, the breach ladder (reassign,
+// escalate, recycle), reject reroute, per-rule queues and simulation.
+
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "common/proto_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/services/routing/routing_fixture.h"
+
+namespace handoff::routing {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::Time Utc(int y, int mo, int d, int h, int mi = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0),
+                         absl::UTCTimeZone());
+}
+
+// Monday to Friday, 09:00-17:00 UTC.
+v1::BusinessCalendar OfficeHours() {
+  v1::BusinessCalendar calendar;
+  calendar.set_time_zone("UTC");
+  for (int day = 1; day <= 5; ++day) {
+    v1::WeeklyWindow& w = *calendar.mutable_working_hours()->add_windows();
+    w.set_day_of_week(day);
+    w.set_start_minute(9 * 60);
+    w.set_end_minute(17 * 60);
+  }
+  return calendar;
+}
+
+v1::RoutingRule TeamRule(const std::string& name, const std::string& team,
+                         const std::string& policy) {
+  v1::RoutingRule rule;
+  rule.set_name(name);
+  rule.set_team(team);
+  rule.set_sla_policy(policy);
+  return rule;
+}
+
+class SlaEngineTest : public RoutingFixture {
+ protected:
+  void SetUp() override {
+    // Saturday 28 November 2026, 15:00 UTC.
+    clock_.Set(Utc(2026, 11, 28, 15));
+    RoutingFixture::SetUp();
+  }
+
+  // Rules: DE and AT leads to team "dach", the rest to team "emea"; both
+  // under "office": 1 business hour in office hours, 5 minutes for demo
+  // requests, warning at half the window.
+  v1::RuleSet OfficeRules() {
+    v1::RuleSet rules;
+    v1::SlaPolicy& office = *rules.add_sla_policies();
+    office.set_name("office");
+    *office.mutable_accept_within() = ToProtoDuration(absl::Hours(1));
+    *office.mutable_priority_accept_within() =
+        ToProtoDuration(absl::Minutes(5));
+    office.mutable_priority()->add_mql_reasons("DEMO_REQUEST");
+    *office.mutable_calendar() = OfficeHours();
+    office.set_warning_fraction_bp(5000);
+    office.set_max_attempts(2);
+    office.set_on_exhausted(v1::EXHAUSTED_ACTION_RECYCLE);
+    v1::RoutingRule dach = TeamRule("rules/dach", "dach", "office");
+    dach.mutable_condition()->add_territories("DE");
+    dach.mutable_condition()->add_territories("AT");
+    *rules.add_rules() = dach;
+    *rules.mutable_fallback() = TeamRule("rules/rest", "emea", "office");
+    return rules;
+  }
+
+  absl::StatusOr<v1::RuleSet> Apply(const v1::RuleSet& rules,
+                                    int64_t expected_version,
+                                    bool validate_only = false) {
+    v1::ApplyRuleSetRequest request;
+    *request.mutable_rule_set() = rules;
+    request.set_expected_version(expected_version);
+    request.set_validate_only(validate_only);
+    return router_->ApplyRuleSet(request);
+  }
+
+  absl::StatusOr<v1::RouteLeadResponse> RouteFrom(
+      const std::string& lead, const std::string& country,
+      const std::string& mql_reason = "SCORE_THRESHOLD") {
+    v1::RouteLeadRequest request;
+    request.set_lead(lead);
+    request.mutable_lead_summary()->set_score(70);
+    request.mutable_lead_summary()->set_mql_reason(mql_reason);
+    request.mutable_lead_summary()->mutable_profile()->set_country(country);
+    return router_->RouteLead(request);
+  }
+
+  // Events of the log, in order.
+  std::vector<v1::AssignmentEvent> Events() {
+    std::vector<v1::AssignmentEvent> out;
+    EXPECT_TRUE(db_->Read([&](Transaction& tx) -> absl::Status {
+                     absl::StatusOr<std::vector<v1::AssignmentEvent>> events =
+                         store_->EventsAfter(tx, 0, {}, 10000);
+                     if (!events.ok()) return events.status();
+                     out = *std::move(events);
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    return out;
+  }
+
+  std::vector<v1::SlaStepType> Steps(const v1::Assignment& a) {
+    std::vector<v1::SlaStepType> out;
+    for (const v1::SlaStep& step : a.sla_steps()) out.push_back(step.type());
+    return out;
+  }
+};
+
+TEST_F(SlaEngineTest, ApplyRuleSetIsVersionedAndAStaleVersionIsAborted) {
+  absl::StatusOr<v1::RuleSet> current =
+      router_->GetRuleSet(v1::GetRuleSetRequest());
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->version(), 0);
+  EXPECT_EQ(current->fallback().name(), "rules/default");
+
+  // validate_only changes nothing.
+  absl::StatusOr<v1::RuleSet> checked = Apply(OfficeRules(), 0, true);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(router_->GetRuleSet({})->version(), 0);
+
+  absl::StatusOr<v1::RuleSet> applied = Apply(OfficeRules(), 0);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->version(), 1);
+  EXPECT_EQ(router_->GetRuleSet({})->version(), 1);
+
+  absl::StatusOr<v1::RuleSet> stale = Apply(OfficeRules(), 0);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(stale.status().message(), HasSubstr("expected_version"));
+  EXPECT_EQ(router_->GetRuleSet({})->version(), 1);
+
+  v1::RuleSet broken = OfficeRules();
+  broken.mutable_rules(0)->set_sla_policy("missing");
+  absl::StatusOr<v1::RuleSet> invalid = Apply(broken, 1);
+  EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(invalid.status().message(), HasSubstr("rules[0].sla_policy"));
+  EXPECT_EQ(router_->GetRuleSet({})->version(), 1);
+
+  // The version survives a restart.
+  NewRouter();
+  EXPECT_EQ(router_->GetRuleSet({})->version(), 1);
+}
+
+TEST_F(SlaEngineTest, RulesRouteByTerritoryAndAssignmentsRecordTheVersion) {
+  const std::string berlin =
+      AddRep("Berlin", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  const std::string paris =
+      AddRep("Paris", 5, v1::REP_STATUS_AVAILABLE, "emea");
+  ASSERT_TRUE(Apply(OfficeRules(), 0).ok());
+
+  absl::StatusOr<v1::RouteLeadResponse> de = RouteFrom("leads/de", "DE");
+  ASSERT_TRUE(de.ok()) << de.status();
+  EXPECT_EQ(de->assignment().rep(), berlin);
+  EXPECT_EQ(de->assignment().rule(), "rules/dach");
+  EXPECT_EQ(de->assignment().rule_set_version(), 1);
+  EXPECT_EQ(de->assignment().sla_policy(), "office");
+
+  absl::StatusOr<v1::RouteLeadResponse> fr = RouteFrom("leads/fr", "FR");
+  ASSERT_TRUE(fr.ok());
+  EXPECT_EQ(fr->assignment().rep(), paris);
+  EXPECT_EQ(fr->assignment().rule(), "rules/rest");
+  const v1::RoutingExplanation& why = fr->assignment().explanation_detail();
+  EXPECT_TRUE(why.fallback());
+  EXPECT_EQ(why.rule_set_version(), 1);
+  // GetAssignment returns the explanation as stored.
+  EXPECT_EQ(Get(fr->assignment().name()).explanation_detail().matched_rule(),
+            "rules/rest");
+}
+
+TEST_F(SlaEngineTest, DeadlineCountsBusinessTimeOnly) {
+  AddRep("Berlin", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  ASSERT_TRUE(Apply(OfficeRules(), 0).ok());
+  // Saturday 15:00 + 1 business hour in Mon-Fri 09-17 is Monday 10:00.
+  absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(lead.ok());
+  EXPECT_EQ(FromProtoTime(lead->assignment().accept_due_time()),
+            Utc(2026, 11, 30, 10));
+  // The warning at half the window: Monday 09:30.
+  EXPECT_EQ(FromProtoTime(lead->assignment().warning_time()),
+            Utc(2026, 11, 30, 9, 30));
+
+  // A demo request gets the priority window: Monday 09:05.
+  absl::StatusOr<v1::RouteLeadResponse> demo =
+      RouteFrom("leads/demo", "DE", "DEMO_REQUEST");
+  ASSERT_TRUE(demo.ok());
+  EXPECT_TRUE(demo->assignment().priority());
+  EXPECT_EQ(FromProtoTime(demo->assignment().accept_due_time()),
+            Utc(2026, 11, 30, 9, 5));
+
+  // Nothing breaches over the weekend.
+  clock_.Set(Utc(2026, 11, 30, 8, 59));
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 0);
+
+  // Accepted Monday 09:45: 45 minutes of business time, not 42 hours.
+  clock_.Set(Utc(2026, 11, 30, 9, 45));
+  absl::StatusOr<v1::Assignment> accepted =
+      Accept(lead->assignment().name(), lead->assignment().rep());
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_EQ(FromProtoDuration(accepted->time_to_accept()), absl::Minutes(45));
+  EXPECT_THAT(Steps(*accepted),
+              testing::ElementsAre(v1::SLA_STEP_TYPE_OFFERED,
+                                   v1::SLA_STEP_TYPE_ACCEPTED));
+}
+
+TEST_F(SlaEngineTest, WarningFiresOnceAndIsRecorded) {
+  AddRep("Berlin", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  ASSERT_TRUE(Apply(OfficeRules(), 0).ok());
+  absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(lead.ok());
+  const std::string id = lead->assignment().name().substr(12);
+
+  clock_.Set(Utc(2026, 11, 30, 9, 29));
+  EXPECT_EQ(*router_->WarnDue({id}), 0) << "not yet";
+  clock_.Set(Utc(2026, 11, 30, 9, 30));
+  EXPECT_EQ(*router_->WarnDue({id}), 1);
+  EXPECT_EQ(*router_->WarnDue({id}), 0) << "a second firing changes nothing";
+  v1::Assignment warned = Get(lead->assignment().name());
+  EXPECT_THAT(Steps(warned), testing::ElementsAre(v1::SLA_STEP_TYPE_OFFERED,
+                                                  v1::SLA_STEP_TYPE_WARNED));
+  int warnings = 0;
+  for (const v1::AssignmentEvent& e : Events()) {
+    if (e.type() == v1::ASSIGNMENT_EVENT_TYPE_WARNED) ++warnings;
+  }
+  EXPECT_EQ(warnings, 1);
+}
+
+TEST_F(SlaEngineTest, BreachReassignsThenRecyclesWhenAttemptsRunOut) {
+  const std::string a = AddRep("A", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  const std::string b = AddRep("B", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  ASSERT_TRUE(Apply(OfficeRules(), 0).ok());
+  ASSERT_TRUE(RouteFrom("leads/l1", "DE").ok());
+
+  clock_.Set(Utc(2026, 11, 30, 10));
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 1);
+  std::vector<v1::Assignment> chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[0].rep(), a);
+  EXPECT_EQ(chain[1].rep(), b);
+  EXPECT_THAT(Steps(chain[0]),
+              testing::ElementsAre(v1::SLA_STEP_TYPE_OFFERED,
+                                   v1::SLA_STEP_TYPE_BREACHED,
+                                   v1::SLA_STEP_TYPE_REASSIGNED));
+  EXPECT_THAT(chain[0].sla_steps(2).detail(), HasSubstr(chain[1].name()));
+
+  // max_attempts 2: the second breach returns the lead to marketing.
+  clock_.Set(Utc(2026, 11, 30, 11));
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 1);
+  chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(Steps(chain[1]).back(), v1::SLA_STEP_TYPE_RECYCLED);
+  std::vector<SentMessage> sent = Outgoing();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].request.event(), campaign::v1::LEAD_EVENT_RECYCLED);
+  EXPECT_EQ(sent[0].request.reason(), "SLA_EXHAUSTED");
+}
+
+TEST_F(SlaEngineTest, ExhaustedAttemptsEscalateToTheManager) {
+  const std::string boss = AddRep("Boss", 5, v1::REP_STATUS_AWAY, "dach");
+  v1::CreateRepRequest create;
+  create.mutable_rep()->set_display_name("A");
+  create.mutable_rep()->set_team("dach");
+  create.mutable_rep()->set_capacity(5);
+  create.mutable_rep()->set_manager(boss);
+  absl::StatusOr<v1::Rep> a = reps_->CreateRep(create);
+  ASSERT_TRUE(a.ok()) << a.status();
+  v1::RuleSet rules = OfficeRules();
+  rules.mutable_sla_policies(0)->set_max_attempts(1);
+  rules.mutable_sla_policies(0)->set_on_exhausted(
+      v1::EXHAUSTED_ACTION_ESCALATE_TO_MANAGER);
+  ASSERT_TRUE(Apply(rules, 0).ok());
+  ASSERT_TRUE(RouteFrom("leads/l1", "DE").ok());
+
+  clock_.Set(Utc(2026, 11, 30, 10));
+  EXPECT_EQ(*router_->ProcessDueDeadlines(), 1);
+  std::vector<v1::Assignment> chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[1].rep(), boss) << "managers take escalations even away";
+  EXPECT_TRUE(chain[1].escalated());
+  EXPECT_EQ(Steps(chain[0]).back(), v1::SLA_STEP_TYPE_ESCALATED);
+  ASSERT_TRUE(Accept(chain[1].name(), boss).ok());
+  EXPECT_TRUE(Outgoing().size() == 1u && Outgoing()[0].request.event() ==
+                                             campaign::v1::LEAD_EVENT_ACCEPTED);
+}
+
+TEST_F(SlaEngineTest, RejectReroutesPerPolicyAndNeverBackToTheRejecter) {
+  const std::string a = AddRep("A", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  const std::string b = AddRep("B", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  v1::RuleSet rules = OfficeRules();
+  rules.mutable_sla_policies(0)->set_on_reject(v1::REJECT_ACTION_REROUTE);
+  ASSERT_TRUE(Apply(rules, 0).ok());
+  clock_.Set(Utc(2026, 11, 30, 9));
+  absl::StatusOr<v1::RouteLeadResponse> first = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->assignment().rep(), a);
+
+  ASSERT_TRUE(
+      Reject(first->assignment().name(), a, v1::REJECT_REASON_WRONG_TERRITORY)
+          .ok());
+  std::vector<v1::Assignment> chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[1].rep(), b);
+  EXPECT_EQ(chain[1].attempt(), 2);
+  std::vector<SentMessage> sent = Outgoing();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].request.event(),
+            campaign::v1::LEAD_EVENT_REJECTED_REROUTED);
+  EXPECT_EQ(sent[0].request.reason(), "WRONG_TERRITORY");
+
+  // B rejects too: attempts are used up, the round ends as a rejection.
+  ASSERT_TRUE(Reject(chain[1].name(), b, v1::REJECT_REASON_NOT_A_FIT).ok());
+  EXPECT_EQ(AssignmentsOf("leads/l1").size(), 2u);
+  sent = Outgoing();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[1].request.event(), campaign::v1::LEAD_EVENT_REJECTED);
+}
+
+TEST_F(SlaEngineTest, QueuePerRuleDrainsWhenARepComesBackAndAgesOut) {
+  const std::string a = AddRep("A", 5, v1::REP_STATUS_AWAY, "dach");
+  v1::RuleSet rules = OfficeRules();
+  *rules.mutable_sla_policies(0)->mutable_queue_age_limit() =
+      ToProtoDuration(absl::Hours(2));
+  ASSERT_TRUE(Apply(rules, 0).ok());
+
+  absl::StatusOr<v1::RouteLeadResponse> l1 = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(l1.ok());
+  EXPECT_TRUE(l1->queued());
+  ASSERT_TRUE(router_->RefreshGauges().ok());
+  EXPECT_THAT(metrics_->Render(),
+              HasSubstr("handoff_routing_queue_depth{rule=\"rules/dach\"} 1"));
+
+  // The rep comes back: the queued lead is offered at once.
+  v1::SetRepStatusRequest back;
+  back.set_name(a);
+  back.set_status(v1::REP_STATUS_AVAILABLE);
+  ASSERT_TRUE(reps_->SetRepStatus(back).ok());
+  std::vector<v1::Assignment> chain = AssignmentsOf("leads/l1");
+  ASSERT_EQ(chain.size(), 1u);
+  EXPECT_EQ(chain[0].rep(), a);
+
+  // Another lead waits past the queue-age limit and goes back to marketing.
+  back.set_status(v1::REP_STATUS_AWAY);
+  ASSERT_TRUE(reps_->SetRepStatus(back).ok());
+  ASSERT_TRUE(RouteFrom("leads/l2", "DE")->queued());
+  clock_.Advance(absl::Hours(2));
+  EXPECT_EQ(*router_->DrainQueue(), 0);
+  std::vector<SentMessage> sent = Outgoing();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent.back().request.lead(), "leads/l2");
+  EXPECT_EQ(sent.back().request.event(), campaign::v1::LEAD_EVENT_RECYCLED);
+  EXPECT_EQ(sent.back().request.reason(), "QUEUE_AGE_LIMIT");
+  ASSERT_TRUE(router_->RefreshGauges().ok());
+  EXPECT_THAT(metrics_->Render(),
+              HasSubstr("handoff_routing_queue_depth{rule=\"rules/dach\"} 0"));
+}
+
+TEST_F(SlaEngineTest, OutOfOfficeRepIsSkippedWithTheReason) {
+  const std::string a = AddRep("A", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  const std::string b = AddRep("B", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  ASSERT_TRUE(Apply(OfficeRules(), 0).ok());
+  v1::SetOutOfOfficeRequest ooo;
+  ooo.set_name(a);
+  v1::TimeRange& period = *ooo.add_out_of_office();
+  *period.mutable_start_time() = ToProtoTime(Utc(2026, 11, 28, 0));
+  *period.mutable_end_time() = ToProtoTime(Utc(2026, 12, 5, 0));
+  ASSERT_TRUE(reps_->SetOutOfOffice(ooo).ok());
+
+  absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(lead.ok());
+  EXPECT_EQ(lead->assignment().rep(), b);
+  bool seen = false;
+  for (const v1::CandidateEvaluation& c :
+       lead->assignment().explanation_detail().candidates()) {
+    if (c.rep() == a) {
+      seen = true;
+      EXPECT_EQ(c.exclusion_reason(), v1::EXCLUSION_REASON_OUT_OF_OFFICE);
+    }
+  }
+  EXPECT_TRUE(seen);
+
+  // A period that ends before it starts is refused and changes nothing.
+  *period.mutable_end_time() = ToProtoTime(Utc(2026, 11, 1, 0));
+  absl::StatusOr<v1::Rep> bad = reps_->SetOutOfOffice(ooo);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetRep(a).out_of_office_size(), 1);
+}
+
+TEST_F(SlaEngineTest, SimulationHasNoSideEffectsAndProjectsLoad) {
+  const std::string berlin =
+      AddRep("Berlin", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  AddRep("Paris", 5, v1::REP_STATUS_AVAILABLE, "emea");
+  ASSERT_TRUE(RouteFrom("leads/existing", "DE").ok());  // default rules
+  const int before = CountAssignments();
+
+  v1::SimulateRoutingRequest request;
+  *request.mutable_draft_rule_set() = OfficeRules();
+  for (const char* country : {"DE", "AT", "FR"}) {
+    v1::SimulatedLead& lead = *request.add_leads();
+    lead.set_lead(country);
+    lead.mutable_lead_summary()->mutable_profile()->set_country(country);
+  }
+  absl::StatusOr<v1::SimulateRoutingResponse> sim =
+      router_->SimulateRouting(request);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  ASSERT_EQ(sim->assignments_size(), 3);
+  EXPECT_EQ(sim->assignments(0).rep(), berlin);
+  EXPECT_EQ(sim->assignments(0).rule(), "rules/dach");
+  EXPECT_EQ(sim->assignments(2).rule(), "rules/rest");
+  EXPECT_FALSE(sim->assignments(0).explanation_text().empty());
+  for (const v1::ProjectedLoad& load : sim->loads()) {
+    if (load.rep() == berlin) {
+      EXPECT_EQ(load.simulated_offers(), 2);
+      EXPECT_EQ(load.projected_open(), load.open_assignments() + 2);
+    }
+  }
+  EXPECT_EQ(CountAssignments(), before);
+  EXPECT_EQ(router_->GetRuleSet({})->version(), 0) << "draft not applied";
+}
+
+TEST_F(SlaEngineTest, RoundRobinPointerSurvivesRestart) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  EXPECT_EQ(Offer("leads/l1").rep(), a);
+  NewRouter();
+  EXPECT_EQ(Offer("leads/l2").rep(), b);
+}
+
+TEST_F(SlaEngineTest, EveryStepLandsInTheEventLog) {
+  const std::string a = AddRep("A", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  ASSERT_TRUE(Apply(OfficeRules(), 0).ok());
+  absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(lead.ok());
+  clock_.Set(Utc(2026, 11, 30, 9, 10));
+  ASSERT_TRUE(Accept(lead->assignment().name(), a).ok());
+  ASSERT_TRUE(Convert("leads/l1", "deals/d1").ok());
+  std::vector<v1::AssignmentEventType> types;
+  for (const v1::AssignmentEvent& e : Events()) types.push_back(e.type());
+  EXPECT_THAT(types, testing::ElementsAre(v1::ASSIGNMENT_EVENT_TYPE_ROUTED,
+                                          v1::ASSIGNMENT_EVENT_TYPE_OFFERED,
+                                          v1::ASSIGNMENT_EVENT_TYPE_ACCEPTED,
+                                          v1::ASSIGNMENT_EVENT_TYPE_CONVERTED));
+  EXPECT_EQ(Events()[2].rep(), a);
+  EXPECT_EQ(Events()[2].team(), "dach");
+}
+
+}  // namespace
+}  // namespace handoff::routing
