@@ -233,6 +233,43 @@ TEST_F(SlaEngineTest, WarningFiresOnceAndIsRecorded) {
   EXPECT_EQ(warnings, 1);
 }
 
+TEST_F(SlaEngineTest, PendingWarningsAndDailyCapsSurviveARestart) {
+  v1::CreateRepRequest create;
+  create.mutable_rep()->set_display_name("Capped");
+  create.mutable_rep()->set_team("dach");
+  create.mutable_rep()->set_capacity(5);
+  create.mutable_rep()->set_daily_cap(1);
+  ASSERT_TRUE(reps_->CreateRep(create).ok());
+  ASSERT_TRUE(Apply(OfficeRules(), 0).ok());
+  absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(lead.ok());
+  ASSERT_FALSE(lead->queued());
+
+  NewRouter();  // as after kill -9
+  std::vector<std::string> reloaded;
+  ASSERT_TRUE(store_
+                  ->LoadPendingWarnings([&](std::string_view id, absl::Time) {
+                    reloaded.emplace_back(id);
+                    return true;
+                  })
+                  .ok());
+  ASSERT_EQ(reloaded.size(), 1u);
+  EXPECT_EQ("assignments/" + reloaded[0], lead->assignment().name());
+  // The daily cap counts the offer made before the restart.
+  EXPECT_TRUE(RouteFrom("leads/l2", "DE")->queued());
+
+  clock_.Set(Utc(2026, 11, 30, 9, 30));
+  EXPECT_EQ(*router_->WarnDue(reloaded), 1);
+  reloaded.clear();
+  ASSERT_TRUE(store_
+                  ->LoadPendingWarnings([&](std::string_view id, absl::Time) {
+                    reloaded.emplace_back(id);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_TRUE(reloaded.empty()) << "a fired warning does not come back";
+}
+
 TEST_F(SlaEngineTest, BreachReassignsThenRecyclesWhenAttemptsRunOut) {
   const std::string a = AddRep("A", 5, v1::REP_STATUS_AVAILABLE, "dach");
   const std::string b = AddRep("B", 5, v1::REP_STATUS_AVAILABLE, "dach");
