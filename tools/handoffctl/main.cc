@@ -8,6 +8,7 @@
 #include "tools/handoffctl/demo.h"
 #include "tools/handoffctl/health.h"
 #include "tools/handoffctl/resources.h"
+#include "tools/handoffctl/routing_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   ctx.connections = &connections;
   app.add_flag("--json", ctx.json, "print protobuf JSON instead of text");
   handoff::ctl::AddResourceCommands(app, ctx);
+  handoff::ctl::AddRoutingCommands(app, ctx);
   handoff::ctl::AddHealthCommand(app, ctx);
   handoff::ctl::AddDemoCommand(app, ctx);
   CLI11_PARSE(app, argc, argv);

@@ -603,6 +603,52 @@ absl::Status RepUpdate(CommandContext& ctx, const CLI::App& cmd,
                               &LeadRoutingService::Stub::UpdateRep, req));
 }
 
+struct RepOutOfOfficeOptions {
+  std::string name, from, to;
+  bool clear = false;
+};
+
+// SetOutOfOffice replaces the whole list, so adding one period reads the
+// rep first. Two operators adding periods at once can lose one: the request
+// carries no etag.
+absl::Status RepOutOfOffice(CommandContext& ctx,
+                            const RepOutOfOfficeOptions& o) {
+  bool add = !o.from.empty() || !o.to.empty();
+  if (add && (o.from.empty() || o.to.empty()))
+    return absl::InvalidArgumentError(
+        absl::StrCat(o.from.empty() ? "--from" : "--to", ": required with ",
+                     o.from.empty() ? "--to" : "--from"));
+  if (!add && !o.clear) {
+    return absl::InvalidArgumentError(
+        "--from, --to: give the period to add (or --clear)");
+  }
+  routing::v1::TimeRange period;
+  if (add) {
+    absl::Time now = absl::Now();
+    auto from = ParseTimeOption("--from", o.from, now);
+    if (!from.ok()) return from.status();
+    auto to = ParseTimeOption("--to", o.to, now);
+    if (!to.ok()) return to.status();
+    if (*to <= *from)
+      return absl::InvalidArgumentError("--to: must be after --from");
+    *period.mutable_start_time() = ToProtoTime(*from);
+    *period.mutable_end_time() = ToProtoTime(*to);
+  }
+  routing::v1::SetOutOfOfficeRequest req;
+  req.set_name(QualifyName("reps", o.name));
+  if (!o.clear) {
+    routing::v1::GetRepRequest get;
+    get.set_name(req.name());
+    auto rep =
+        ctx.connections->routing().Call(&LeadRoutingService::Stub::GetRep, get);
+    if (!rep.ok()) return rep.status();
+    *req.mutable_out_of_office() = rep->out_of_office();
+  }
+  if (add) *req.add_out_of_office() = period;
+  return PrintResult(ctx, ctx.connections->routing().Call(
+                              &LeadRoutingService::Stub::SetOutOfOffice, req));
+}
+
 void AddRepCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* group = app.add_subcommand("rep", "sales reps");
   group->require_subcommand(1);
@@ -689,6 +735,59 @@ void AddRepCommands(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("--status", o->status, "AVAILABLE or AWAY");
     cmd->add_option("--etag", o->etag,
                     "fail with ABORTED if the rep changed since");
+  }
+  {
+    struct Options {
+      std::string name, status;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = AddLeafCommand(
+        *group, "status", "mark a rep available or away", ctx,
+        [&ctx, o]() -> absl::Status {
+          routing::v1::SetRepStatusRequest req;
+          req.set_name(QualifyName("reps", o->name));
+          RETURN_IF_ERROR(
+              SetEnum("status", o->status, routing::v1::RepStatus_descriptor(),
+                      [&](int v) {
+                        req.set_status(static_cast<routing::v1::RepStatus>(v));
+                      }));
+          return PrintResult(ctx,
+                             ctx.connections->routing().Call(
+                                 &LeadRoutingService::Stub::SetRepStatus, req));
+        });
+    cmd->add_option("name", o->name, "reps/{id} or id")->required();
+    cmd->add_option("status", o->status,
+                    "available (takes queued leads at once) or away")
+        ->required();
+  }
+  {
+    auto o = std::make_shared<RepOutOfOfficeOptions>();
+    auto* cmd = AddLeafCommand(
+        *group, "ooo",
+        "add an out-of-office period to a rep's (or --clear them)", ctx,
+        [&ctx, o]() -> absl::Status { return RepOutOfOffice(ctx, *o); });
+    cmd->add_option("name", o->name, "reps/{id} or id")->required();
+    cmd->add_option("--from", o->from, "start: 2026-03-31, RFC 3339 or +1d");
+    cmd->add_option("--to", o->to, "end (exclusive), as --from");
+    cmd->add_flag("--clear", o->clear,
+                  "drop the existing periods (with --from/--to: keep only "
+                  "the new one)");
+  }
+  {
+    auto name = std::make_shared<std::string>();
+    auto* cmd = AddLeafCommand(
+        *group, "delete", "delete a rep without open assignments", ctx,
+        [&ctx, name]() -> absl::Status {
+          routing::v1::DeleteRepRequest req;
+          req.set_name(QualifyName("reps", *name));
+          auto done = ctx.connections->routing().Call(
+              &LeadRoutingService::Stub::DeleteRep, req);
+          if (!done.ok()) return done.status();
+          std::cout << (ctx.json ? RenderJson(*done)
+                                 : absl::StrCat("deleted ", req.name(), "\n"));
+          return absl::OkStatus();
+        });
+    cmd->add_option("name", *name, "reps/{id} or id")->required();
   }
 }
 
