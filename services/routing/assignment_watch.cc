@@ -12,6 +12,7 @@
 #include "common/errors.h"
 #include "common/ids.h"
 #include "common/server/grpc_status.h"
+#include "services/routing/engine/validation.h"
 
 namespace handoff::routing {
 
@@ -95,18 +96,6 @@ namespace {
 // without waiting.
 constexpr int kPageSize = 100;
 constexpr size_t kMaxTeam = 64;
-
-// The same rule RepDirectory applies to Rep.team.
-bool IsValidTeam(std::string_view team) {
-  if (team.size() > kMaxTeam) return false;
-  for (char c : team) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
-        c != '_' && c != '.') {
-      return false;
-    }
-  }
-  return true;
-}
 
 // A watch refused before it started.
 class FinishedWatch final
@@ -261,7 +250,7 @@ absl::Status ValidateWatch(const v1::WatchAssignmentsRequest& request,
     filter.rep = request.rep();
   }
   if (!request.team().empty()) {
-    if (!IsValidTeam(request.team())) {
+    if (!engine::IsShortName(request.team())) {
       return InvalidField("team",
                           absl::StrCat("at most ", kMaxTeam,
                                        " letters, digits, '-', '_' or '.'"));

@@ -80,18 +80,6 @@ bool IsPlausibleEmail(std::string_view email) {
   return true;
 }
 
-// Teams become metric label values, so they are short identifiers.
-bool IsValidTeam(std::string_view team) {
-  if (team.empty() || team.size() > kMaxTeam) return false;
-  for (char c : team) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
-        c != '_' && c != '.') {
-      return false;
-    }
-  }
-  return true;
-}
-
 absl::Status ValidateRep(const v1::Rep& rep) {
   if (rep.display_name().empty()) {
     return InvalidField("rep.display_name", "required");
@@ -105,7 +93,7 @@ absl::Status ValidateRep(const v1::Rep& rep) {
     return InvalidField("rep.email", "not a valid email address");
   }
   if (rep.team().empty()) return InvalidField("rep.team", "required");
-  if (!IsValidTeam(rep.team())) {
+  if (!engine::IsShortName(rep.team())) {
     return InvalidField("rep.team",
                         absl::StrCat("at most ", kMaxTeam,
                                      " letters, digits, '-', '_' or '.'"));

@@ -117,7 +117,8 @@ absl::Status ValidateLeadSummary(const v1::LeadSummary& summary,
     if (!id.ok()) return id.status();
   }
   if (summary.score() < 0) {
-    return InvalidField(absl::StrCat(Sv(field), ".score"), "must not be negative");
+    return InvalidField(absl::StrCat(Sv(field), ".score"),
+                        "must not be negative");
   }
   return absl::OkStatus();
 }
@@ -1119,6 +1120,18 @@ absl::StatusOr<v1::Assignment> Router::AnswerOffer(std::string_view name,
   return answered;
 }
 
+absl::Status Router::SaveAnswer(Transaction& tx, std::string_view name,
+                                std::string_view id, v1::Assignment& a,
+                                v1::AssignmentEventType type,
+                                std::string detail, absl::Time now) {
+  Touch(a, now);
+  absl::StatusOr<bool> applied =
+      store_.UpdateAssignmentIf(tx, id, a, v1::ASSIGNMENT_STATE_PENDING);
+  if (!applied.ok()) return applied.status();
+  if (!*applied) return WrongState(name, "is no longer PENDING");
+  return AppendEvent(tx, type, &a, a.lead(), a.rule(), std::move(detail), now);
+}
+
 absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
     const v1::AcceptAssignmentRequest& request) {
   absl::StatusOr<std::string> id =
@@ -1149,14 +1162,9 @@ absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
         AddStep(a, v1::SLA_STEP_TYPE_ACCEPTED, now,
                 absl::StrCat("after ", absl::FormatDuration(business),
                              " of business time"));
-        Touch(a, now);
-        absl::StatusOr<bool> applied =
-            store_.UpdateAssignmentIf(tx, *id, a, v1::ASSIGNMENT_STATE_PENDING);
-        if (!applied.ok()) return applied.status();
-        if (!*applied)
-          return WrongState(request.name(), "is no longer PENDING");
-        if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_ACCEPTED,
-                                         &a, a.lead(), a.rule(), "", now);
+        if (absl::Status s =
+                SaveAnswer(tx, request.name(), *id, a,
+                           v1::ASSIGNMENT_EVENT_TYPE_ACCEPTED, "", now);
             !s.ok()) {
           return s;
         }
@@ -1207,14 +1215,9 @@ absl::StatusOr<v1::Assignment> Router::RejectAssignment(
         *a.mutable_close_time() = ToProtoTime(now);
         a.clear_warning_time();
         AddStep(a, v1::SLA_STEP_TYPE_REJECTED, now, reason);
-        Touch(a, now);
-        absl::StatusOr<bool> applied =
-            store_.UpdateAssignmentIf(tx, *id, a, v1::ASSIGNMENT_STATE_PENDING);
-        if (!applied.ok()) return applied.status();
-        if (!*applied)
-          return WrongState(request.name(), "is no longer PENDING");
-        if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_REJECTED,
-                                         &a, a.lead(), a.rule(), reason, now);
+        if (absl::Status s =
+                SaveAnswer(tx, request.name(), *id, a,
+                           v1::ASSIGNMENT_EVENT_TYPE_REJECTED, reason, now);
             !s.ok()) {
           return s;
         }

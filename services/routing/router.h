@@ -197,6 +197,12 @@ class Router {
                                              std::string_view id,
                                              std::string_view rep,
                                              OfferAnswer answer);
+  // Writes the rep's answer `a` over its still-PENDING row (named `name`)
+  // and logs it as `type`.
+  absl::Status SaveAnswer(Transaction& tx, std::string_view name,
+                          std::string_view id, v1::Assignment& a,
+                          v1::AssignmentEventType type, std::string detail,
+                          absl::Time now);
   void DrainAfterCapacityFreed();
   prometheus::Counter& AssignmentCounter(const std::string& rule,
                                          const std::string& strategy,

@@ -28,8 +28,8 @@ std::optional<absl::Time> CompiledPolicy::WarningAt(absl::Time now,
 
 absl::StatusOr<BusinessCalendar> CompileCalendar(
     const v1::BusinessCalendar& calendar, std::string_view field) {
-  absl::StatusOr<absl::TimeZone> zone =
-      engine::LoadZone(absl::StrCat(Sv(field), ".time_zone"), calendar.time_zone());
+  absl::StatusOr<absl::TimeZone> zone = engine::LoadZone(
+      absl::StrCat(Sv(field), ".time_zone"), calendar.time_zone());
   if (!zone.ok()) return zone.status();
   if (calendar.working_hours().windows().empty() &&
       calendar.holidays().empty()) {

@@ -15,6 +15,7 @@
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/strings.h"
+#include "services/routing/engine/validation.h"
 
 namespace handoff::routing {
 namespace {
@@ -24,18 +25,6 @@ namespace {
 constexpr int kPageSize = 1000;
 constexpr int kMaxSpanDays = 366;
 constexpr size_t kMaxTeam = 64;
-
-// The same rule RepDirectory applies to Rep.team.
-bool IsValidTeam(std::string_view team) {
-  if (team.size() > kMaxTeam) return false;
-  for (char c : team) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
-        c != '_' && c != '.') {
-      return false;
-    }
-  }
-  return true;
-}
 
 struct ReportSpec {
   absl::Time start;
@@ -88,7 +77,7 @@ absl::StatusOr<ReportSpec> Validate(const v1::GetSlaReportRequest& request) {
         "time_zone",
         absl::StrCat("\"", request.time_zone(), "\" is not an IANA time zone"));
   }
-  if (!IsValidTeam(request.team())) {
+  if (!request.team().empty() && !engine::IsShortName(request.team())) {
     return InvalidField("team", absl::StrCat("at most ", kMaxTeam,
                                              " letters, digits, '-', '_' or "
                                              "'.'"));

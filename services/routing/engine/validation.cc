@@ -28,18 +28,6 @@ std::string At(std::string_view field, std::string_view sub, int i) {
   return absl::StrCat(Sv(field), ".", Sv(sub), "[", i, "]");
 }
 
-// Teams and policy names become metric labels, so they are short ids.
-bool IsShortName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxShortName) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
-        c != '_' && c != '.') {
-      return false;
-    }
-  }
-  return true;
-}
-
 absl::Status CheckDuration(std::string_view field,
                            const google::protobuf::Duration& d, bool required) {
   if (d.seconds() < 0 || d.nanos() < 0 || d.nanos() > 999999999 ||
@@ -195,6 +183,17 @@ absl::Status ValidateRule(const v1::RoutingRule& rule, std::string_view field,
 }
 
 }  // namespace
+
+bool IsShortName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxShortName) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
+        c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
 
 std::string CanonicalIndustry(std::string_view industry) {
   return absl::AsciiStrToLower(absl::StripAsciiWhitespace(Sv(industry)));

@@ -23,6 +23,10 @@ inline constexpr int kMaxWeight = 1000;
 absl::Status ValidateRepRouting(const v1::Rep& rep,
                                 std::string_view field = "rep");
 
+// Teams and policy names become metric labels, so they are short ids: 1 to
+// 64 letters, digits, '-', '_' or '.'.
+bool IsShortName(std::string_view name);
+
 absl::Status ValidateRuleSet(const v1::RuleSet& rule_set,
                              std::string_view field = "rule_set");
 absl::Status ValidateSlaPolicy(const v1::SlaPolicy& policy,
