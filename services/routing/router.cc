@@ -234,7 +234,7 @@ prometheus::Counter& Router::RecycledCounter(const std::string& reason) {
 // The engine.
 
 absl::StatusOr<engine::RepLoad> Router::LoadOfRep(Transaction& tx,
-                                                  const v1::Rep& rep,
+                                                  const v1::Rep& rep, int open,
                                                   absl::Time now) {
   absl::TimeZone zone = absl::UTCTimeZone();
   if (!rep.time_zone().empty()) {
@@ -247,9 +247,7 @@ absl::StatusOr<engine::RepLoad> Router::LoadOfRep(Transaction& tx,
   absl::StatusOr<int> offers =
       store_.OffersSince(tx, id, absl::FromCivil(day, zone));
   if (!offers.ok()) return offers.status();
-  absl::StatusOr<int> open = store_.OpenAssignments(tx, id);
-  if (!open.ok()) return open.status();
-  return engine::RepLoad{.open = *open, .offers_today = *offers, .day = day};
+  return engine::RepLoad{.open = open, .offers_today = *offers, .day = day};
 }
 
 absl::StatusOr<std::vector<engine::RepInput>> Router::LoadReps(Transaction& tx,
@@ -259,7 +257,8 @@ absl::StatusOr<std::vector<engine::RepInput>> Router::LoadReps(Transaction& tx,
   std::vector<engine::RepInput> out;
   out.reserve(reps->size());
   for (RepWithLoad& rep : *reps) {
-    absl::StatusOr<engine::RepLoad> load = LoadOfRep(tx, rep.rep, now);
+    absl::StatusOr<engine::RepLoad> load =
+        LoadOfRep(tx, rep.rep, rep.open, now);
     if (!load.ok()) return load.status();
     rep.rep.clear_open_assignments();
     out.push_back({std::move(rep.rep), *load});
@@ -267,9 +266,8 @@ absl::StatusOr<std::vector<engine::RepInput>> Router::LoadReps(Transaction& tx,
   return out;
 }
 
-absl::StatusOr<Router::Engine> Router::BuildEngine(Transaction& tx,
-                                                   const v1::RuleSet& rule_set,
-                                                   bool restore_from_store) {
+absl::StatusOr<Router::Engine> Router::BuildEngine(
+    Transaction& tx, const v1::RuleSet& rule_set) {
   absl::StatusOr<SlaPolicies> policies =
       SlaPolicies::Compile(rule_set, {.accept_window = options_.accept_window,
                                       .max_attempts = options_.max_attempts});
@@ -283,16 +281,14 @@ absl::StatusOr<Router::Engine> Router::BuildEngine(Transaction& tx,
       engine::RoutingSnapshot::Build(rule_set, *std::move(reps),
                                      std::move(engine_options));
   if (!snapshot.ok()) return snapshot.status();
-  if (restore_from_store) {
-    absl::StatusOr<std::vector<v1::PoolStrategyState>> states =
-        store_.LoadPoolStates(tx);
-    if (!states.ok()) return states.status();
-    for (const v1::PoolStrategyState& state : *states) {
-      // A pool the rule set no longer targets keeps its row for when it
-      // comes back.
-      absl::Status s = snapshot->RestoreState(state);
-      if (!s.ok() && !absl::IsNotFound(s)) return s;
-    }
+  absl::StatusOr<std::vector<v1::PoolStrategyState>> states =
+      store_.LoadPoolStates(tx);
+  if (!states.ok()) return states.status();
+  for (const v1::PoolStrategyState& state : *states) {
+    // A pool the rule set no longer targets keeps its row for when it comes
+    // back.
+    absl::Status s = snapshot->RestoreState(state);
+    if (!s.ok() && !absl::IsNotFound(s)) return s;
   }
   Engine out;
   out.snapshot = *std::move(snapshot);
@@ -302,11 +298,15 @@ absl::StatusOr<Router::Engine> Router::BuildEngine(Transaction& tx,
 
 absl::Status Router::Load() {
   absl::MutexLock lock(&engine_mu_);
+  return ReloadEngine();
+}
+
+absl::Status Router::ReloadEngine() {
   return store_.db().Read([&](Transaction& tx) -> absl::Status {
     absl::StatusOr<std::optional<v1::RuleSet>> stored = store_.LoadRuleSet(tx);
     if (!stored.ok()) return stored.status();
-    absl::StatusOr<Engine> built = BuildEngine(
-        tx, stored->has_value() ? **stored : DefaultRuleSet(), true);
+    absl::StatusOr<Engine> built =
+        BuildEngine(tx, stored->has_value() ? **stored : DefaultRuleSet());
     if (!built.ok()) return built.status();
     engine_ = *std::move(built);
     return absl::OkStatus();
@@ -319,18 +319,7 @@ absl::Status Router::WithEngine(absl::FunctionRef<absl::Status()> write) {
   absl::Status status = write();
   if (!status.ok() && engine_dirty_) {
     // The engine ran ahead of a transaction that did not commit.
-    absl::Status rebuilt =
-        store_.db().Read([&](Transaction& tx) -> absl::Status {
-          absl::StatusOr<std::optional<v1::RuleSet>> stored =
-              store_.LoadRuleSet(tx);
-          if (!stored.ok()) return stored.status();
-          absl::StatusOr<Engine> built = BuildEngine(
-              tx, stored->has_value() ? **stored : DefaultRuleSet(), true);
-          if (!built.ok()) return built.status();
-          engine_ = *std::move(built);
-          return absl::OkStatus();
-        });
-    if (!rebuilt.ok()) {
+    if (absl::Status rebuilt = ReloadEngine(); !rebuilt.ok()) {
       Log(LogLevel::kError, "routing.engine_rebuild_failed",
           {{"error", rebuilt.ToString()}});
     }
@@ -1342,7 +1331,7 @@ absl::Status Router::WriteRep(
           v1::Rep rep = (*found)->rep;
           rep.clear_open_assignments();
           absl::StatusOr<engine::RepLoad> load =
-              LoadOfRep(tx, rep, clock_.Now());
+              LoadOfRep(tx, rep, (*found)->open, clock_.Now());
           if (!load.ok()) return load.status();
           return engine_.snapshot->UpsertRep(rep, *load);
         });
@@ -1383,7 +1372,7 @@ absl::StatusOr<v1::RuleSet> Router::ApplyRuleSet(
                              "; read it again and reapply"));
           }
           next.set_version(current + 1);
-          absl::StatusOr<Engine> engine = BuildEngine(tx, next, true);
+          absl::StatusOr<Engine> engine = BuildEngine(tx, next);
           if (!engine.ok()) return engine.status();
           built = *std::move(engine);
           if (request.validate_only()) return absl::OkStatus();
@@ -1450,8 +1439,7 @@ absl::StatusOr<v1::SimulateRoutingResponse> Router::SimulateRouting(
   // A private engine over the same reps and state: nothing it does is seen.
   std::optional<Engine> sim;
   absl::Status status = store_.db().Read([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<Engine> built =
-        BuildEngine(tx, rule_set, /*restore_from_store=*/true);
+    absl::StatusOr<Engine> built = BuildEngine(tx, rule_set);
     if (!built.ok()) return built.status();
     sim = *std::move(built);
     return absl::OkStatus();

@@ -137,14 +137,18 @@ class Router {
   // the write failed after changing it.
   absl::Status WithEngine(absl::FunctionRef<absl::Status()> write)
       ABSL_LOCKS_EXCLUDED(engine_mu_);
+  // The rule set over every rep in the store, with the persisted strategy
+  // state.
   absl::StatusOr<Engine> BuildEngine(Transaction& tx,
-                                     const v1::RuleSet& rule_set,
-                                     bool restore_from_store)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+                                     const v1::RuleSet& rule_set);
+  // engine_ from the store: the latest rule set (or the default).
+  absl::Status ReloadEngine() ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
   absl::StatusOr<std::vector<engine::RepInput>> LoadReps(Transaction& tx,
                                                          absl::Time now);
+  // The rep's load given its `open` assignments (counted by the caller's
+  // query); offers since local midnight are read from the store.
   absl::StatusOr<engine::RepLoad> LoadOfRep(Transaction& tx, const v1::Rep& rep,
-                                            absl::Time now);
+                                            int open, absl::Time now);
 
   // Decides and, when a rep is eligible, offers (engine_mu_ held, in tx).
   absl::StatusOr<Routed> Offer(Transaction& tx, const LeadRound& lead,

@@ -452,15 +452,6 @@ absl::StatusOr<int> RoutingStore::OffersSince(Transaction& tx,
   return row->has_value() ? static_cast<int>((*row)->Int(0)) : 0;
 }
 
-absl::StatusOr<int> RoutingStore::OpenAssignments(Transaction& tx,
-                                                  std::string_view rep_id) {
-  absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
-      "SELECT COUNT(*) FROM assignments WHERE rep = ? AND state IN (?, ?)",
-      {rep_id, kPending, kAccepted});
-  if (!row.ok()) return row.status();
-  return row->has_value() ? static_cast<int>((*row)->Int(0)) : 0;
-}
-
 absl::StatusOr<std::vector<PendingDeadline>> RoutingStore::PendingWarnings(
     Transaction& tx, const PendingDeadline& after, absl::Time until,
     int limit) {

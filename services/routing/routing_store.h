@@ -161,8 +161,6 @@ class RoutingStore {
   // Offers made to the rep at or after `since` (the daily cap).
   absl::StatusOr<int> OffersSince(Transaction& tx, std::string_view rep_id,
                                   absl::Time since);
-  // Pending or accepted assignments of the rep.
-  absl::StatusOr<int> OpenAssignments(Transaction& tx, std::string_view rep_id);
 
   // SLA warnings not yet fired, as PendingDeadlines does for deadlines.
   absl::StatusOr<std::vector<PendingDeadline>> PendingWarnings(
