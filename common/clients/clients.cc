@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/metrics/grpc_metrics.h"
+#include "common/storage/database.h"
 
 namespace handoff {
 namespace {
@@ -89,6 +90,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
 }
 
 void SetCallDeadline(grpc::ClientContext* ctx, absl::Duration timeout) {
+  // An outgoing call may carry what this thread read or wrote; it must not
+  // leave the process before that is durable.
+  DeferredDurability::AwaitCurrent();
   const absl::Time deadline =
       std::min(absl::Now() + timeout, ScopedCallDeadline::Current());
   if (deadline == absl::InfiniteFuture()) return;

@@ -37,7 +37,8 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            const ClientOptions& options);
 
 // Sets the context's deadline: now + timeout, or the served call's deadline
-// when that is sooner.
+// when that is sooner. Call it just before the call: it first waits until
+// what the served call has written or read is durable.
 void SetCallDeadline(grpc::ClientContext* ctx, absl::Duration timeout);
 
 // A typed client: Call(&Stub::Method, request) with deadline and status

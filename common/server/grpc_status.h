@@ -12,7 +12,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 
 // The body of a thin callback-API unary handler: runs `fn` (returning
 // absl::Status) with the call's deadline visible to outgoing clients
-// (see clients/deadline.h) and finishes the call with the converted status.
+// (see clients/deadline.h) and finishes the call with the converted status
+// once what it wrote or read is durable (see storage/database.h).
 template <typename Fn>
 grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
                                       Fn&& fn);
@@ -26,6 +27,7 @@ grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
 }  // namespace handoff
 
 #include "common/clients/deadline.h"
+#include "common/storage/database.h"
 
 namespace handoff {
 
@@ -33,12 +35,15 @@ template <typename Fn>
 grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
                                       Fn&& fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  DeferredDurability durability;
   absl::Status status;
   {
     ScopedCallDeadline deadline(ctx->deadline());
     status = fn();
   }
-  reactor->Finish(ToGrpcStatus(status));
+  // The reply waits for the group commit of what the call wrote or saw,
+  // without holding this thread.
+  durability.Then([reactor, status] { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
 }
 

@@ -1,15 +1,19 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -82,7 +86,9 @@ class Transaction {
   absl::StatusOr<std::optional<SqlRow>> QueryOne(
       std::string_view sql, std::initializer_list<SqlParam> params = {});
   int64_t LastInsertRowId() const;
-  // Runs after a successful commit (not on rollback), outside the lock.
+  // Runs once the commit carrying this transaction is durable (not on
+  // rollback), in commit order, outside the lock; must not open a
+  // transaction itself.
   void AfterCommit(std::function<void()> fn);
 
  private:
@@ -94,15 +100,27 @@ class Transaction {
   std::vector<std::function<void()>> after_commit_;
 };
 
-// An embedded SQLite database: one connection, WAL journal, transactions
-// serialized by a mutex. Do not call Write/Read from inside another.
+// An embedded SQLite database: one connection, WAL journal, group commit.
+//
+// Transactions run one at a time on the connection, each inside a SAVEPOINT
+// of a shared "batch" transaction; one COMMIT (one fsync) makes a whole batch
+// durable. A transaction that sees uncommitted rows of others therefore waits
+// for the same commit before anything of it leaves the process. Write/Read
+// return once their batch is durable, except on a thread inside a
+// DeferredDurability scope (an RPC handler): there they return at once and
+// the scope holds back the reply until the batch is durable. A COMMIT that
+// fails aborts the process: transactions in the batch have already answered
+// to their callers, and the store is the truth they restart from.
+//
+// Do not call Write/Read from inside another or from an AfterCommit hook.
 class Database {
  public:
   struct Options {
     // File path, or ":memory:" for tests.
     std::string path;
-    // FULL syncs the WAL on every commit, so an acknowledged write survives
-    // power loss; NORMAL survives only a process crash.
+    // true: a batch's WAL frames reach the disk (fdatasync) before any of
+    // its transactions answers, so an acknowledged write survives power
+    // loss; false: it survives a process crash only.
     bool synchronous_full = true;
   };
 
@@ -115,7 +133,7 @@ class Database {
   // schema version i + 1. Each step runs in its own transaction.
   absl::Status Migrate(std::string_view component,
                        const std::vector<std::string>& steps);
-  // BEGIN IMMEDIATE; commits when `fn` returns OK, rolls back otherwise.
+  // Commits when `fn` returns OK, rolls back what `fn` did otherwise.
   absl::Status Write(absl::FunctionRef<absl::Status(Transaction&)> fn);
   // A consistent read; `fn` must not write.
   absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn);
@@ -123,17 +141,98 @@ class Database {
   // The schema version of `component` (0 when none applied).
   absl::StatusOr<int> SchemaVersion(std::string_view component);
 
+  // Batches are numbered from 1; every batch up to durable_batch() is on
+  // disk and its AfterCommit hooks have run.
+  uint64_t durable_batch() const;
+  // Runs `fn` once batch `batch` is durable: at once when it already is,
+  // else on the thread that commits it.
+  void WhenDurable(uint64_t batch, std::function<void()> fn);
+  // Commits batch `batch` now if it is still open; returns once durable.
+  void AwaitDurable(uint64_t batch);
+
  private:
   friend class Transaction;
-  explicit Database(sqlite3* db) : db_(db) {}
+  struct Committed {
+    uint64_t batch = 0;
+    std::vector<std::function<void()>> hooks;
+  };
+
+  explicit Database(sqlite3* db);
   absl::Status Run(bool write,
                    absl::FunctionRef<absl::Status(Transaction&)> fn);
+  // Runs `fn` in a savepoint of the open batch (opening one if needed).
+  absl::Status RunInBatch(Transaction& tx,
+                          absl::FunctionRef<absl::Status(Transaction&)> fn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ExecRaw(const char* sql);
+  absl::Status ExecCached(std::string_view sql)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Committed CommitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes batches up to `batch` durable on disk (fdatasync of the WAL).
+  void SyncWal(uint64_t batch);
+  // Syncs a committed batch, runs its hooks in batch order, then its waiters.
+  void Publish(Committed committed);
+  void CommitLoop();
+  absl::Status StartCheckpointer(const std::string& path);
+  void CheckpointLoop();
 
   absl::Mutex mu_;
   sqlite3* db_;
-  std::vector<std::pair<std::string, sqlite3_stmt*>> statements_
+  absl::flat_hash_map<std::string, sqlite3_stmt*> statements_
       ABSL_GUARDED_BY(mu_);
+  bool batch_open_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t open_batch_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::function<void()>> batch_hooks_ ABSL_GUARDED_BY(mu_);
+  bool commit_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  mutable absl::Mutex publish_mu_;
+  uint64_t durable_batch_ ABSL_GUARDED_BY(publish_mu_) = 0;
+  bool publishing_ ABSL_GUARDED_BY(publish_mu_) = false;
+  absl::CondVar publish_cv_;
+  std::multimap<uint64_t, std::function<void()>> waiters_
+      ABSL_GUARDED_BY(publish_mu_);
+
+  // -1 for in-memory databases and synchronous_full = false.
+  int wal_fd_ = -1;
+  std::atomic<uint64_t> written_batch_{0};
+  absl::Mutex sync_mu_;
+  uint64_t synced_batch_ ABSL_GUARDED_BY(sync_mu_) = 0;
+
+  std::thread committer_;
+
+  // A second connection that checkpoints the WAL off the commit path.
+  sqlite3* checkpoint_db_ = nullptr;
+  absl::Mutex checkpoint_mu_;
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool checkpoint_stop_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  std::thread checkpointer_;
+};
+
+// While one is alive on a thread, Write/Read on that thread do not wait for
+// their group commit; they leave the batch numbers here. An RPC handler
+// answers through Then, so no reply reveals what is not yet durable.
+class DeferredDurability {
+ public:
+  DeferredDurability();
+  ~DeferredDurability();
+  DeferredDurability(const DeferredDurability&) = delete;
+  DeferredDurability& operator=(const DeferredDurability&) = delete;
+
+  // The scope active on this thread, or nullptr.
+  static DeferredDurability* Current();
+  // Blocks until what this thread's scope has seen is durable; for effects
+  // that leave the process before the reply does (an outgoing call).
+  static void AwaitCurrent();
+
+  void Add(Database* db, uint64_t batch);
+  // Runs `fn` once every batch added is durable (at once when none is
+  // pending); the scope is empty afterwards.
+  void Then(std::function<void()> fn);
+
+ private:
+  DeferredDurability* previous_;
+  std::vector<std::pair<Database*, uint64_t>> pending_;
 };
 
 }  // namespace handoff

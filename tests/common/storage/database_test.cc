@@ -3,8 +3,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
+#include <thread>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/storage/idempotency.h"
 #include "handoff/persona/v1/persona.pb.h"
 
@@ -136,6 +143,157 @@ TEST(DatabaseTest, CommittedDataSurvivesReopen) {
                   EXPECT_EQ((*row)->Int(0), 1);
                   return absl::OkStatus();
                 }).ok());
+  std::filesystem::remove_all(dir);
+}
+
+std::unique_ptr<Database> OpenWithTable(const std::string& path) {
+  auto db = *Database::Open({path});
+  EXPECT_TRUE(
+      db->Migrate("svc", {"CREATE TABLE t (id TEXT PRIMARY KEY, body BLOB)"})
+          .ok());
+  return db;
+}
+
+absl::Status Insert(Database& db, const std::string& id,
+                    std::function<void()> hook = nullptr) {
+  return db.Write([&](Transaction& tx) -> absl::Status {
+    if (hook) tx.AfterCommit(hook);
+    return tx.Exec("INSERT INTO t (id) VALUES (?)", {id}).status();
+  });
+}
+
+int64_t CountRows(Database& db) {
+  int64_t count = -1;
+  EXPECT_TRUE(db.Read([&](Transaction& tx) -> absl::Status {
+                  auto row = tx.QueryOne("SELECT COUNT(*) FROM t");
+                  if (!row.ok()) return row.status();
+                  count = (*row)->Int(0);
+                  return absl::OkStatus();
+                }).ok());
+  return count;
+}
+
+// A deferred caller's reply and a plain reader both wait for the group commit
+// of what they saw: nothing leaves before it is durable, in commit order.
+TEST(GroupCommitTest, RepliesAndReadersWaitForTheirBatchInOrder) {
+  auto db = OpenWithTable(":memory:");
+  absl::Notification first_hook_entered, release_first_hook;
+  std::atomic<int> replies{0};
+  std::vector<int> reply_order;
+  absl::Mutex order_mu;
+  const uint64_t base = db->durable_batch();  // the migrations' batches
+
+  // Batch 1 commits, then its publication stalls in its hook.
+  std::thread first([&] {
+    DeferredDurability scope;
+    ASSERT_TRUE(Insert(*db, "a", [&] {
+                  first_hook_entered.Notify();
+                  release_first_hook.WaitForNotification();
+                }).ok());
+    scope.Then([&] {
+      absl::MutexLock lock(&order_mu);
+      reply_order.push_back(1);
+      ++replies;
+    });
+  });
+  first_hook_entered.WaitForNotification();
+  EXPECT_EQ(db->durable_batch(), base);
+
+  // Batch 2 commits behind it; its reply must not overtake batch 1.
+  {
+    DeferredDurability scope;
+    ASSERT_TRUE(Insert(*db, "b").ok());
+    scope.Then([&] {
+      absl::MutexLock lock(&order_mu);
+      reply_order.push_back(2);
+      ++replies;
+    });
+  }
+  EXPECT_EQ(replies.load(), 0);
+
+  // A plain reader sees both rows and returns only once both are durable.
+  std::thread reader([&] {
+    EXPECT_EQ(CountRows(*db), 2);
+    EXPECT_GE(db->durable_batch(), base + 2);
+  });
+  release_first_hook.Notify();
+  reader.join();
+  first.join();
+  db->AwaitDurable(base + 2);
+  absl::MutexLock lock(&order_mu);
+  EXPECT_EQ(reply_order, (std::vector<int>{1, 2}));
+}
+
+TEST(GroupCommitTest, AFailedTransactionUndoesOnlyItsOwnChanges) {
+  auto db = OpenWithTable(":memory:");
+  DeferredDurability scope;
+  ASSERT_TRUE(Insert(*db, "kept").ok());
+  absl::Status failed = db->Write([&](Transaction& tx) -> absl::Status {
+    EXPECT_TRUE(tx.Exec("INSERT INTO t (id) VALUES ('undone')").ok());
+    return absl::AbortedError("no");
+  });
+  EXPECT_EQ(failed.code(), absl::StatusCode::kAborted);
+  // The unique key of the kept row still holds within the same batch.
+  EXPECT_EQ(Insert(*db, "kept").code(), absl::StatusCode::kAlreadyExists);
+  absl::Notification replied;
+  scope.Then([&] { replied.Notify(); });
+  replied.WaitForNotification();
+  EXPECT_EQ(CountRows(*db), 1);
+}
+
+TEST(GroupCommitTest, AHookThatOpensATransactionIsRefusedNotDeadlocked) {
+  auto db = OpenWithTable(":memory:");
+  absl::Status from_hook;
+  ASSERT_TRUE(Insert(*db, "a", [&] { from_hook = Insert(*db, "b"); }).ok());
+  EXPECT_EQ(from_hook.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(CountRows(*db), 1);
+}
+
+TEST(GroupCommitTest, DeferredWritesAreCommittedByCloseAndSurviveReopen) {
+  const std::string dir =
+      testing::TempDir() + "/db_group_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/x.db";
+  int replies = 0;
+  {
+    auto db = OpenWithTable(path);
+    for (int i = 0; i < 50; ++i) {
+      DeferredDurability scope;
+      ASSERT_TRUE(Insert(*db, "row" + std::to_string(i)).ok());
+      scope.Then([&] { ++replies; });
+    }
+  }
+  EXPECT_EQ(replies, 50);
+  auto db = OpenWithTable(path);
+  EXPECT_EQ(CountRows(*db), 50);
+  std::filesystem::remove_all(dir);
+}
+
+// SQLite's own auto-checkpoint is replaced by a background one; without it
+// the WAL would only grow and the main file would stay empty.
+TEST(GroupCommitTest, TheWalIsCheckpointedInTheBackground) {
+  const std::string dir =
+      testing::TempDir() + "/db_checkpoint_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/x.db";
+  auto db = OpenWithTable(path);
+  const std::string body(16 * 1024, 'x');
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_TRUE(db->Write([&](Transaction& tx) {
+                    return tx
+                        .Exec("INSERT INTO t VALUES (?, ?)",
+                              {std::to_string(i), SqlBlob{body}})
+                        .status();
+                  }).ok());
+  }
+  // 600 x 16 KiB is over 2,000 pages: at least one background pass ran.
+  // Waits for that thread, with a bound, not for time to pass.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (std::filesystem::file_size(path) < 4u * 1024 * 1024 &&
+         absl::Now() < give_up) {
+    std::this_thread::yield();
+  }
+  EXPECT_GE(std::filesystem::file_size(path), 4u * 1024 * 1024);
   std::filesystem::remove_all(dir);
 }
 
