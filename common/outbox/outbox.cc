@@ -5,8 +5,10 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <set>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/logging.h"
@@ -33,11 +35,12 @@ bool IsRetryable(absl::StatusCode code) {
 // Live messages, oldest first, in the column order MessageFromRow reads.
 constexpr char kSelectMessage[] =
     "SELECT id, destination, method, payload, idempotency_key, attempts, "
-    "create_micros, next_attempt_micros FROM outbox WHERE dead = 0 ORDER BY id";
+    "create_micros, next_attempt_micros, ordering_key FROM outbox "
+    "WHERE dead = 0 ORDER BY id";
 constexpr char kSelectDueBatch[] =
     "SELECT id, destination, method, payload, idempotency_key, attempts, "
-    "create_micros, next_attempt_micros FROM outbox WHERE dead = 0 ORDER BY id "
-    "LIMIT ?";
+    "create_micros, next_attempt_micros, ordering_key FROM outbox "
+    "WHERE dead = 0 ORDER BY id LIMIT ?";
 
 OutboxMessage MessageFromRow(const SqlRow& row) {
   OutboxMessage m;
@@ -48,7 +51,19 @@ OutboxMessage MessageFromRow(const SqlRow& row) {
   m.idempotency_key = row.Bytes(4);
   m.attempts = static_cast<int>(row.Int(5));
   m.create_time = absl::FromUnixMicros(row.Int(6));
+  m.ordering_key = row.Bytes(8);
   return m;
+}
+
+// Messages with equal values are delivered one at a time, in order.
+std::string OrderingKey(const OutboxMessage& m) {
+  return absl::StrCat(m.destination, "\n", m.ordering_key);
+}
+
+// The receiver or the path to it is down, not this one message.
+bool DestinationDown(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnavailable ||
+         code == absl::StatusCode::kDeadlineExceeded;
 }
 
 std::string HandlerKey(std::string_view destination, std::string_view method) {
@@ -56,6 +71,81 @@ std::string HandlerKey(std::string_view destination, std::string_view method) {
 }
 
 }  // namespace
+
+// Threads that run one wave of deliveries with the dispatcher; handlers are
+// blocking calls, so a wave needs a thread per message in flight.
+class Outbox::DeliveryPool {
+ public:
+  explicit DeliveryPool(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { Work(); });
+    }
+  }
+  ~DeliveryPool() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    for (std::thread& t : threads_) t.join();
+  }
+
+  // Runs fn(0..n-1) on the pool and the calling thread; returns when done.
+  void ForEach(int n, absl::FunctionRef<void(int)> fn) {
+    {
+      absl::MutexLock lock(&mu_);
+      job_ = &fn;
+      size_ = n;
+      next_ = 0;
+      unfinished_ = n;
+    }
+    RunItems();
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* unfinished) { return *unfinished == 0; }, &unfinished_));
+    job_ = nullptr;
+  }
+
+ private:
+  void Work() {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](DeliveryPool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool->mu_) {
+              return pool->stop_ ||
+                     (pool->job_ != nullptr && pool->next_ < pool->size_);
+            },
+            this));
+        if (stop_) return;
+      }
+      RunItems();
+    }
+  }
+
+  void RunItems() {
+    while (true) {
+      int item;
+      const absl::FunctionRef<void(int)>* job;
+      {
+        absl::MutexLock lock(&mu_);
+        if (job_ == nullptr || next_ >= size_) return;
+        item = next_++;
+        job = job_;
+      }
+      (*job)(item);
+      absl::MutexLock lock(&mu_);
+      --unfinished_;
+    }
+  }
+
+  absl::Mutex mu_;
+  const absl::FunctionRef<void(int)>* job_ ABSL_GUARDED_BY(mu_) = nullptr;
+  int size_ ABSL_GUARDED_BY(mu_) = 0;
+  int next_ ABSL_GUARDED_BY(mu_) = 0;
+  int unfinished_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
 
 Outbox::Outbox(Database& db, const Clock& clock, OutboxOptions options,
                prometheus::Registry* metrics)
@@ -101,15 +191,17 @@ void Outbox::RegisterHandler(std::string_view destination,
 
 absl::Status Outbox::Enqueue(Transaction& tx, std::string_view destination,
                              std::string_view method,
-                             const google::protobuf::MessageLite& payload) {
+                             const google::protobuf::MessageLite& payload,
+                             std::string_view ordering_key) {
   const std::string bytes = payload.SerializeAsString();
   const absl::Time now = clock_.Now();
   const std::string key = absl::StrCat("outbox-", NewId(now));
   absl::StatusOr<int64_t> inserted = tx.Exec(
       "INSERT INTO outbox (destination, method, payload, idempotency_key, "
-      "create_micros, next_attempt_micros) VALUES (?, ?, ?, ?, ?, ?)",
+      "create_micros, next_attempt_micros, ordering_key) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
       {destination, method, SqlBlob{bytes}, key, absl::ToUnixMicros(now),
-       absl::ToUnixMicros(now)});
+       absl::ToUnixMicros(now), ordering_key});
   if (!inserted.ok()) return inserted.status();
   tx.AfterCommit([this] {
     absl::MutexLock lock(&mu_);
@@ -173,65 +265,126 @@ void Outbox::Run() {
 absl::StatusOr<int> Outbox::DeliverPending(bool ignore_backoff) {
   std::vector<OutboxMessage> due;
   const int64_t now_micros = absl::ToUnixMicros(clock_.Now());
+  // A key whose oldest message is not due yet (or failed in this pass)
+  // blocks its later messages, so each key receives its messages in order.
+  std::set<std::string> blocked;
   absl::Status status = db_.Read([&](Transaction& tx) -> absl::Status {
     absl::StatusOr<std::vector<SqlRow>> rows =
         tx.Query(kSelectDueBatch, {options_.batch_size});
     if (!rows.ok()) return rows.status();
-    // A destination whose oldest message is not due yet blocks its later
-    // messages too, so each destination receives its messages in order.
-    std::set<std::string> blocked;
     for (const SqlRow& row : *rows) {
-      const std::string& destination = row.Bytes(1);
-      if (blocked.contains(destination)) continue;
+      OutboxMessage m = MessageFromRow(row);
+      const std::string key = OrderingKey(m);
+      if (blocked.contains(key)) continue;
       if (!ignore_backoff && row.Int(7) > now_micros) {
-        blocked.insert(destination);
+        blocked.insert(key);
         continue;
       }
-      due.push_back(MessageFromRow(row));
+      due.push_back(std::move(m));
     }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
 
   int delivered = 0;
-  std::set<std::string> failed_destinations;
-  for (const OutboxMessage& m : due) {
-    if (failed_destinations.contains(m.destination)) continue;
+  std::set<std::string> down_destinations;
+  while (!due.empty()) {
+    // A wave: the oldest message of each key not blocked, up to the limit.
+    std::vector<OutboxMessage> wave, later;
+    std::set<std::string> in_wave;
+    for (OutboxMessage& m : due) {
+      const std::string key = OrderingKey(m);
+      if (down_destinations.contains(m.destination) || blocked.contains(key)) {
+        continue;
+      }
+      if (in_wave.contains(key) || static_cast<int>(wave.size()) >=
+                                       std::max(1, options_.max_in_flight)) {
+        later.push_back(std::move(m));
+        continue;
+      }
+      in_wave.insert(key);
+      wave.push_back(std::move(m));
+    }
+    if (wave.empty()) break;
+    const std::vector<absl::Status> results = DeliverWave(wave);
+    if (absl::Status s = RecordWave(wave, results); !s.ok()) return s;
+    for (size_t i = 0; i < wave.size(); ++i) {
+      if (results[i].ok()) {
+        ++delivered;
+        continue;
+      }
+      blocked.insert(OrderingKey(wave[i]));
+      if (DestinationDown(results[i].code())) {
+        down_destinations.insert(wave[i].destination);
+      }
+    }
+    due = std::move(later);
+  }
+  return delivered;
+}
+
+std::vector<absl::Status> Outbox::DeliverWave(
+    const std::vector<OutboxMessage>& wave) {
+  std::vector<absl::Status> results(wave.size());
+  auto deliver = [&](int i) {
+    const OutboxMessage& m = wave[i];
     auto handler = handlers_.find(HandlerKey(m.destination, m.method));
-    absl::Status result =
+    results[i] =
         handler == handlers_.end()
             ? absl::FailedPreconditionError(absl::StrCat(
                   "no handler for ", HandlerKey(m.destination, m.method)))
             : handler->second(m);
-    if (result.ok()) {
-      status = db_.Write([&](Transaction& tx) {
-        return tx.Exec("DELETE FROM outbox WHERE id = ?", {m.id}).status();
-      });
-      if (!status.ok()) return status;
-      ++delivered;
+  };
+  if (wave.size() == 1) {
+    deliver(0);
+    return results;
+  }
+  if (pool_ == nullptr) {
+    pool_ =
+        std::make_unique<DeliveryPool>(std::max(0, options_.max_in_flight - 1));
+  }
+  pool_->ForEach(static_cast<int>(wave.size()), deliver);
+  return results;
+}
+
+absl::Status Outbox::RecordWave(const std::vector<OutboxMessage>& wave,
+                                const std::vector<absl::Status>& results) {
+  const absl::Time now = clock_.Now();
+  absl::Status status = db_.Write([&](Transaction& tx) -> absl::Status {
+    for (size_t i = 0; i < wave.size(); ++i) {
+      const OutboxMessage& m = wave[i];
+      if (results[i].ok()) {
+        absl::StatusOr<int64_t> deleted =
+            tx.Exec("DELETE FROM outbox WHERE id = ?", {m.id});
+        if (!deleted.ok()) return deleted.status();
+        continue;
+      }
+      const bool retry = IsRetryable(results[i].code());
+      const int attempts = m.attempts + 1;
+      absl::Duration backoff = options_.initial_backoff;
+      for (int n = 1; n < attempts && backoff < options_.max_backoff; ++n) {
+        backoff *= 2;
+      }
+      backoff = std::min(backoff, options_.max_backoff);
+      absl::StatusOr<int64_t> updated = tx.Exec(
+          "UPDATE outbox SET attempts = ?, last_error = ?, "
+          "next_attempt_micros = ?, dead = ? WHERE id = ?",
+          {attempts, results[i].ToString(), absl::ToUnixMicros(now + backoff),
+           retry ? 0 : 1, m.id});
+      if (!updated.ok()) return updated.status();
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  for (size_t i = 0; i < wave.size(); ++i) {
+    const OutboxMessage& m = wave[i];
+    if (results[i].ok()) {
       if (delivered_) delivered_->Increment();
       continue;
     }
-    const bool retry = IsRetryable(result.code());
     const int attempts = m.attempts + 1;
-    absl::Duration backoff = options_.initial_backoff;
-    for (int i = 1; i < attempts && backoff < options_.max_backoff; ++i) {
-      backoff *= 2;
-    }
-    backoff = std::min(backoff, options_.max_backoff);
-    const std::string error(result.ToString());
-    status = db_.Write([&](Transaction& tx) {
-      return tx
-          .Exec(
-              "UPDATE outbox SET attempts = ?, last_error = ?, "
-              "next_attempt_micros = ?, dead = ? WHERE id = ?",
-              {attempts, error, absl::ToUnixMicros(clock_.Now() + backoff),
-               retry ? 0 : 1, m.id})
-          .status();
-    });
-    if (!status.ok()) return status;
-    if (retry) {
-      failed_destinations.insert(m.destination);
+    const std::string error(results[i].ToString());
+    if (IsRetryable(results[i].code())) {
       if (retries_) retries_->Increment();
       if (attempts == 1 || attempts % 10 == 0) {
         Log(LogLevel::kWarning, "outbox_delivery_retry",
@@ -249,7 +402,7 @@ absl::StatusOr<int> Outbox::DeliverPending(bool ignore_backoff) {
            {"error", error}});
     }
   }
-  return delivered;
+  return absl::OkStatus();
 }
 
 absl::Time Outbox::UpdateGauges() {

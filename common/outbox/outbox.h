@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -28,9 +29,12 @@ namespace handoff {
 
 struct OutboxMessage {
   int64_t id = 0;
-  // Receiving service, e.g. "routing"; deliveries to one destination keep
-  // their order.
+  // Receiving service, e.g. "routing".
   std::string destination;
+  // Messages to one destination with the same key are delivered one at a
+  // time, in order; different keys (e.g. different leads) go at once.
+  // Messages without a key share the empty one.
+  std::string ordering_key;
   // e.g. "RouteLead"; selects the handler.
   std::string method;
   // Serialized request.
@@ -55,6 +59,8 @@ struct OutboxOptions {
   // process).
   absl::Duration poll_interval = absl::Seconds(1);
   int batch_size = 200;
+  // Deliveries in flight at once, each with a different destination and key.
+  int max_in_flight = 16;
 };
 
 // Transactional outbox: Enqueue writes the message in the caller's
@@ -71,10 +77,11 @@ class Outbox {
                        OutboxHandler handler);
 
   // Records `payload` for delivery once `tx` commits; wakes the dispatcher
-  // then.
+  // then. See OutboxMessage::ordering_key.
   absl::Status Enqueue(Transaction& tx, std::string_view destination,
                        std::string_view method,
-                       const google::protobuf::MessageLite& payload);
+                       const google::protobuf::MessageLite& payload,
+                       std::string_view ordering_key = {});
 
   void Start();
   // Stops the dispatcher; undelivered messages stay stored.
@@ -90,7 +97,15 @@ class Outbox {
   absl::StatusOr<int64_t> DeadCount();
 
  private:
+  class DeliveryPool;
+
   void Run();
+  // Delivers `wave` (distinct keys) at once; results in the same order.
+  std::vector<absl::Status> DeliverWave(const std::vector<OutboxMessage>& wave);
+  // Records a wave's outcome in one transaction: acknowledged messages are
+  // deleted, failed ones get their backoff or are parked as dead.
+  absl::Status RecordWave(const std::vector<OutboxMessage>& wave,
+                          const std::vector<absl::Status>& results);
   // Refreshes the gauges; returns when the next message is due.
   absl::Time UpdateGauges();
 
@@ -102,6 +117,7 @@ class Outbox {
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
+  std::unique_ptr<DeliveryPool> pool_;
   prometheus::Gauge* pending_gauge_ = nullptr;
   prometheus::Gauge* oldest_age_gauge_ = nullptr;
   prometheus::Counter* delivered_ = nullptr;

@@ -24,42 +24,73 @@ template <typename Response, typename Fn>
 grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
                                       Response* response, Fn&& fn);
 
+// HandleUnary on a HandlerPool thread, for handlers that call other
+// services. `fn` is copied there: capture the request pointer by value.
+template <typename Response, typename Fn>
+grpc::ServerUnaryReactor* HandleUnaryOffThread(grpc::CallbackServerContext* ctx,
+                                               Response* response, Fn fn);
+
 }  // namespace handoff
 
 #include "common/clients/deadline.h"
+#include "common/server/handler_pool.h"
 #include "common/storage/database.h"
 
 namespace handoff {
+namespace internal {
 
+// Runs `fn` for the call and finishes `reactor` with its status once what
+// the call wrote or saw is durable, without holding this thread meanwhile.
 template <typename Fn>
-grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
-                                      Fn&& fn) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+void RunAndFinish(grpc::CallbackServerContext* ctx,
+                  grpc::ServerUnaryReactor* reactor, Fn& fn) {
   DeferredDurability durability;
   absl::Status status;
   {
     ScopedCallDeadline deadline(ctx->deadline());
     status = fn();
   }
-  // The reply waits for the group commit of what the call wrote or saw,
-  // without holding this thread.
   durability.Then([reactor, status] { reactor->Finish(ToGrpcStatus(status)); });
-  return reactor;
 }
 
-}  // namespace handoff
-
-namespace handoff {
-
+// Adapts `fn` returning StatusOr<Response> to one that fills `response`.
 template <typename Response, typename Fn>
-grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
-                                      Response* response, Fn&& fn) {
-  return HandleUnary(ctx, [&]() -> absl::Status {
+auto FillingResponse(Response* response, Fn& fn) {
+  return [response, &fn]() -> absl::Status {
     absl::StatusOr<Response> result = fn();
     if (!result.ok()) return result.status();
     *response = *std::move(result);
     return absl::OkStatus();
-  });
+  };
+}
+
+}  // namespace internal
+
+template <typename Fn>
+grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
+                                      Fn&& fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  internal::RunAndFinish(ctx, reactor, fn);
+  return reactor;
+}
+
+template <typename Response, typename Fn>
+grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
+                                      Response* response, Fn&& fn) {
+  auto filling = internal::FillingResponse(response, fn);
+  return HandleUnary(ctx, filling);
+}
+
+template <typename Response, typename Fn>
+grpc::ServerUnaryReactor* HandleUnaryOffThread(grpc::CallbackServerContext* ctx,
+                                               Response* response, Fn fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  HandlerPool::Shared().Post(
+      [ctx, reactor, response, fn = std::move(fn)]() mutable {
+        auto filling = internal::FillingResponse(response, fn);
+        internal::RunAndFinish(ctx, reactor, filling);
+      });
+  return reactor;
 }
 
 }  // namespace handoff

@@ -70,7 +70,9 @@ const std::vector<std::string>& CommonMigrations() {
           dead INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX outbox_live ON outbox (dead, id);
-      )sql"};
+      )sql",
+      // Lets deliveries for different leads run at once (see Outbox).
+      "ALTER TABLE outbox ADD COLUMN ordering_key TEXT NOT NULL DEFAULT ''"};
   return *steps;
 }
 
@@ -128,8 +130,9 @@ absl::StatusOr<sqlite3_stmt*> Transaction::Prepare(
       rc = sqlite3_bind_int64(stmt, index, *i);
     } else if (const std::string_view* s =
                    std::get_if<std::string_view>(&value)) {
-      rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(),
-                               SQLITE_TRANSIENT, SQLITE_UTF8);
+      // A default string_view has no data; SQLite would bind it as NULL.
+      rc = sqlite3_bind_text64(stmt, index, s->data() ? s->data() : "",
+                               s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
     } else {
       const SqlBlob& blob = std::get<SqlBlob>(value);
       rc = sqlite3_bind_blob64(stmt, index, blob.bytes.data(),

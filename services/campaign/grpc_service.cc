@@ -35,8 +35,9 @@ grpc::ServerUnaryReactor* CampaignGrpcService::UpdateCampaign(
 grpc::ServerUnaryReactor* CampaignGrpcService::CaptureLead(
     grpc::CallbackServerContext* ctx, const v1::CaptureLeadRequest* request,
     v1::CaptureLeadResponse* response) {
-  return HandleUnary(ctx, response,
-                     [&] { return leads_.CaptureLead(*request); });
+  // Asks persona for the fit: a blocking call to a neighbour.
+  return HandleUnaryOffThread(
+      ctx, response, [this, request] { return leads_.CaptureLead(*request); });
 }
 
 grpc::ServerUnaryReactor* CampaignGrpcService::GetLead(

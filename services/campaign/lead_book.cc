@@ -396,7 +396,9 @@ absl::Status LeadBook::EnqueueRouteLead(Transaction& tx, const v1::Lead& lead,
     summary.set_campaign_channel(
         ShortEnumName(channel, v1::Channel_descriptor(), "CHANNEL_"));
   }
-  return outbox_.Enqueue(tx, kRoutingDestination, kRouteLeadMethod, route);
+  // Keyed by lead: hand-offs of different leads go to routing at once.
+  return outbox_.Enqueue(tx, kRoutingDestination, kRouteLeadMethod, route,
+                         route.lead());
 }
 
 absl::StatusOr<v1::RecordEngagementResponse> LeadBook::RecordEngagement(

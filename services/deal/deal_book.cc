@@ -254,16 +254,18 @@ absl::StatusOr<v1::Deal> DealBook::Create(
         converted.set_event(campaign::v1::LEAD_EVENT_CONVERTED);
         converted.set_deal(deal.name());
         *converted.mutable_event_time() = ToProtoTime(now);
-        if (absl::Status s = outbox_.Enqueue(tx, kCampaignDestination,
-                                             kUpdateLeadStageMethod, converted);
+        if (absl::Status s =
+                outbox_.Enqueue(tx, kCampaignDestination,
+                                kUpdateLeadStageMethod, converted, lead);
             !s.ok()) {
           return s;
         }
         routing::v1::RecordConversionRequest conversion;
         conversion.set_lead(lead);
         conversion.set_deal(deal.name());
-        if (absl::Status s = outbox_.Enqueue(
-                tx, kRoutingDestination, kRecordConversionMethod, conversion);
+        if (absl::Status s =
+                outbox_.Enqueue(tx, kRoutingDestination,
+                                kRecordConversionMethod, conversion, lead);
             !s.ok()) {
           return s;
         }
@@ -428,8 +430,9 @@ absl::StatusOr<v1::Deal> DealBook::Close(const v1::CloseDealRequest& request) {
           outcome.set_event(campaign::v1::LEAD_EVENT_LOST);
           outcome.set_reason(deal.close_reason());
         }
-        if (absl::Status s = outbox_.Enqueue(tx, kCampaignDestination,
-                                             kUpdateLeadStageMethod, outcome);
+        if (absl::Status s =
+                outbox_.Enqueue(tx, kCampaignDestination,
+                                kUpdateLeadStageMethod, outcome, deal.lead());
             !s.ok()) {
           return s;
         }

@@ -9,7 +9,9 @@ namespace handoff::deal {
 grpc::ServerUnaryReactor* DealGrpcService::CreateDeal(
     grpc::CallbackServerContext* ctx, const v1::CreateDealRequest* request,
     v1::Deal* response) {
-  return HandleUnary(ctx, response, [&] { return book_.Create(*request); });
+  // Asks routing who accepted the lead: a blocking call to a neighbour.
+  return HandleUnaryOffThread(
+      ctx, response, [this, request] { return book_.Create(*request); });
 }
 
 grpc::ServerUnaryReactor* DealGrpcService::GetDeal(

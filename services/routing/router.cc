@@ -101,7 +101,9 @@ UpdateLeadStageRequest LeadStage(std::string_view lead,
 
 absl::Status EnqueueLeadStage(Outbox& outbox, Transaction& tx,
                               const UpdateLeadStageRequest& message) {
-  return outbox.Enqueue(tx, "campaign", "UpdateLeadStage", message);
+  // Stages of one lead stay in order; different leads go at once.
+  return outbox.Enqueue(tx, "campaign", "UpdateLeadStage", message,
+                        message.lead());
 }
 
 absl::Status ValidateLeadSummary(const v1::LeadSummary& summary,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include "absl/synchronization/mutex.h"
 #include "handoff/persona/v1/persona.pb.h"
 
 namespace handoff {
@@ -16,12 +17,19 @@ class OutboxTest : public testing::Test {
         std::make_unique<Outbox>(*db_, clock_, OutboxOptions{}, &registry_);
   }
 
-  absl::Status Send(std::string_view destination, std::string_view name) {
+  absl::Status Send(std::string_view destination, std::string_view name,
+                    std::string_view key = {}) {
     return db_->Write([&](Transaction& tx) {
       persona::v1::GetPersonaRequest request;
       request.set_name(std::string(name));
-      return outbox_->Enqueue(tx, destination, "Get", request);
+      return outbox_->Enqueue(tx, destination, "Get", request, key);
     });
+  }
+
+  static std::string NameOf(const OutboxMessage& m) {
+    persona::v1::GetPersonaRequest request;
+    EXPECT_TRUE(request.ParseFromString(m.payload));
+    return request.name();
   }
 
   FakeClock clock_;
@@ -133,6 +141,74 @@ TEST_F(OutboxTest, DispatcherThreadDeliversAfterCommit) {
                             absl::Seconds(10)));
   }
   outbox_->Stop();
+}
+
+TEST_F(OutboxTest, DifferentKeysAreDeliveredAtOnce) {
+  // Each delivery waits until the other has started: only concurrent
+  // delivery gets both through (the bound only stops a hang).
+  absl::Mutex mu;
+  int started = 0;
+  outbox_->RegisterHandler("routing", "Get", [&](const OutboxMessage&) {
+    absl::MutexLock lock(&mu);
+    ++started;
+    const bool both =
+        mu.AwaitWithTimeout(absl::Condition(
+                                +[](int* n) { return *n >= 2; }, &started),
+                            absl::Seconds(10));
+    return both ? absl::OkStatus() : absl::InternalError("delivered alone");
+  });
+  ASSERT_TRUE(Send("routing", "leads/1", "leads/1").ok());
+  ASSERT_TRUE(Send("routing", "leads/2", "leads/2").ok());
+  EXPECT_EQ(*outbox_->DeliverPending(), 2);
+  EXPECT_TRUE(outbox_->Pending()->empty());
+}
+
+TEST_F(OutboxTest, AFailureHoldsBackOnlyLaterMessagesWithItsKey) {
+  absl::Mutex mu;
+  std::vector<std::string> received;
+  bool fail_first = true;
+  outbox_->RegisterHandler("campaign", "Get", [&](const OutboxMessage& m) {
+    absl::MutexLock lock(&mu);
+    if (NameOf(m) == "a1" && fail_first) {
+      return absl::InternalError("try again");
+    }
+    received.push_back(NameOf(m));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(Send("campaign", "a1", "leads/a").ok());
+  ASSERT_TRUE(Send("campaign", "b1", "leads/b").ok());
+  ASSERT_TRUE(Send("campaign", "a2", "leads/a").ok());
+  ASSERT_TRUE(Send("campaign", "b2", "leads/b").ok());
+  EXPECT_EQ(*outbox_->DeliverPending(), 2);
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(received, (std::vector<std::string>{"b1", "b2"}));
+    fail_first = false;
+  }
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(*outbox_->DeliverPending(), 2);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(received, (std::vector<std::string>{"b1", "b2", "a1", "a2"}));
+}
+
+TEST_F(OutboxTest, AnUnavailableDestinationIsNotTriedAgainInThePass) {
+  Outbox one_at_a_time(*db_, clock_, OutboxOptions{.max_in_flight = 1},
+                       nullptr);
+  int calls = 0;
+  one_at_a_time.RegisterHandler("routing", "Get", [&](const OutboxMessage&) {
+    ++calls;
+    return absl::UnavailableError("connection refused");
+  });
+  for (const char* lead : {"leads/1", "leads/2", "leads/3"}) {
+    ASSERT_TRUE(db_->Write([&](Transaction& tx) {
+                     persona::v1::GetPersonaRequest request;
+                     return one_at_a_time.Enqueue(tx, "routing", "Get", request,
+                                                  lead);
+                   })
+                    .ok());
+  }
+  EXPECT_EQ(*one_at_a_time.DeliverPending(), 0);
+  EXPECT_EQ(calls, 1);
 }
 
 }  // namespace

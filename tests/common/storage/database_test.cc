@@ -122,6 +122,20 @@ TEST(DatabaseTest, BlobsWithZeroBytesRoundTrip) {
                 }).ok());
 }
 
+TEST(DatabaseTest, AnEmptyStringViewBindsAsEmptyTextNotNull) {
+  auto db = OpenMemory();
+  ASSERT_TRUE(
+      db->Migrate("svc", {"CREATE TABLE t (id TEXT PRIMARY KEY, k TEXT NOT "
+                          "NULL)"})
+          .ok());
+  EXPECT_TRUE(db->Write([&](Transaction& tx) {
+                  return tx
+                      .Exec("INSERT INTO t VALUES (?, ?)",
+                            {"a", std::string_view()})
+                      .status();
+                }).ok());
+}
+
 TEST(DatabaseTest, CommittedDataSurvivesReopen) {
   const std::string dir =
       testing::TempDir() + "/db_reopen_" + std::to_string(getpid());
@@ -175,41 +189,46 @@ int64_t CountRows(Database& db) {
 
 // A deferred caller's reply and a plain reader both wait for the group commit
 // of what they saw: nothing leaves before it is durable, in commit order.
-TEST(GroupCommitTest, RepliesAndReadersWaitForTheirBatchInOrder) {
+TEST(GroupCommitTest, RepliesAndReadersWaitForTheirBatchAndHooksRunInOrder) {
   auto db = OpenWithTable(":memory:");
   absl::Notification first_hook_entered, release_first_hook;
-  std::atomic<int> replies{0};
-  std::vector<int> reply_order;
-  absl::Mutex order_mu;
+  absl::Mutex mu;
+  int replies = 0;
+  std::vector<std::string> hooks;
+  auto record_hook = [&](std::string name) {
+    absl::MutexLock lock(&mu);
+    hooks.push_back(std::move(name));
+  };
+  auto reply = [&] {
+    absl::MutexLock lock(&mu);
+    ++replies;
+  };
   const uint64_t base = db->durable_batch();  // the migrations' batches
 
-  // Batch 1 commits, then its publication stalls in its hook.
+  // The first batch commits, then its publication stalls in its hook.
   std::thread first([&] {
     DeferredDurability scope;
     ASSERT_TRUE(Insert(*db, "a", [&] {
                   first_hook_entered.Notify();
                   release_first_hook.WaitForNotification();
+                  record_hook("a");
                 }).ok());
-    scope.Then([&] {
-      absl::MutexLock lock(&order_mu);
-      reply_order.push_back(1);
-      ++replies;
-    });
+    scope.Then(reply);
   });
   first_hook_entered.WaitForNotification();
   EXPECT_EQ(db->durable_batch(), base);
 
-  // Batch 2 commits behind it; its reply must not overtake batch 1.
+  // The second batch queues behind it: no reply and no hook yet.
   {
     DeferredDurability scope;
-    ASSERT_TRUE(Insert(*db, "b").ok());
-    scope.Then([&] {
-      absl::MutexLock lock(&order_mu);
-      reply_order.push_back(2);
-      ++replies;
-    });
+    ASSERT_TRUE(Insert(*db, "b", [&] { record_hook("b"); }).ok());
+    scope.Then(reply);
   }
-  EXPECT_EQ(replies.load(), 0);
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(replies, 0);
+    EXPECT_TRUE(hooks.empty());
+  }
 
   // A plain reader sees both rows and returns only once both are durable.
   std::thread reader([&] {
@@ -219,9 +238,10 @@ TEST(GroupCommitTest, RepliesAndReadersWaitForTheirBatchInOrder) {
   release_first_hook.Notify();
   reader.join();
   first.join();
-  db->AwaitDurable(base + 2);
-  absl::MutexLock lock(&order_mu);
-  EXPECT_EQ(reply_order, (std::vector<int>{1, 2}));
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(
+      +[](int* n) { return *n == 2; }, &replies));
+  EXPECT_EQ(hooks, (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(GroupCommitTest, AFailedTransactionUndoesOnlyItsOwnChanges) {
