@@ -168,10 +168,16 @@ class FakeModule final : public ServiceModule {
  public:
   std::vector<grpc::Service*> GrpcServices() override { return {&echo_}; }
   void StartBackground() override { started.Notify(); }
-  void StopBackground() override { stopped = true; }
+  // Streams must end before the server drains, background work after it.
+  void BeforeShutdown() override { order.push_back("before_shutdown"); }
+  void StopBackground() override {
+    stopped = true;
+    order.push_back("stop_background");
+  }
 
   absl::Notification started;
   bool stopped = false;
+  std::vector<std::string> order;
 
  private:
   EchoImpl echo_;
@@ -191,6 +197,8 @@ TEST_F(ServiceMainTest, RunServiceStopsOnSigterm) {
   runner.join();
   EXPECT_EQ(exit_code, 0);
   EXPECT_TRUE(module.stopped);
+  EXPECT_EQ(module.order,
+            (std::vector<std::string>{"before_shutdown", "stop_background"}));
 }
 
 TEST_F(ServiceMainTest, RunServiceFailsWhenMetricsPortIsTaken) {

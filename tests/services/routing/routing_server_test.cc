@@ -235,6 +235,27 @@ namespace {
 
 // The issue-3 RPCs over the wire: a versioned rule set, the event stream of
 // the router's real events, and the SLA report over them.
+// RunService calls BeforeShutdown before draining the server: an open
+// watch stream must end then, or the drain would wait for it.
+TEST_F(RoutingServerTest, BeforeShutdownEndsOpenWatchStreamsWithUnavailable) {
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                          grpc::InsecureChannelCredentials());
+  std::unique_ptr<v1::LeadRoutingService::Stub> stub =
+      v1::LeadRoutingService::NewStub(channel);
+  grpc::ClientContext watch_ctx;
+  watch_ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+  v1::WatchAssignmentsRequest watch;
+  std::unique_ptr<grpc::ClientReader<v1::AssignmentEvent>> reader =
+      stub->WatchAssignments(&watch_ctx, watch);
+  reader->WaitForInitialMetadata();
+  module_->BeforeShutdown();
+  v1::AssignmentEvent event;
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST_F(RoutingServerTest, RuleSetWatchAndSlaReportOverGrpc) {
   const std::string a = CreateRep("A");
   using Stub = v1::LeadRoutingService::Stub;

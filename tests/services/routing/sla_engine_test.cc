@@ -2,6 +2,9 @@
 // time deadlines, priority windows, warnings, the breach ladder (reassign,
 // escalate, recycle), reject reroute, per-rule queues and simulation.
 
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
 #include <string>
 #include <vector>
 
@@ -209,6 +212,17 @@ TEST_F(SlaEngineTest, DeadlineCountsBusinessTimeOnly) {
   EXPECT_THAT(Steps(*accepted),
               testing::ElementsAre(v1::SLA_STEP_TYPE_OFFERED,
                                    v1::SLA_STEP_TYPE_ACCEPTED));
+  // The histogram gets the same business time, not the wall time.
+  bool found = false;
+  for (const prometheus::MetricFamily& family :
+       metrics_->registry().Collect()) {
+    if (family.name != "handoff_routing_time_to_accept_seconds") continue;
+    found = true;
+    ASSERT_EQ(family.metric.size(), 1u);
+    EXPECT_EQ(family.metric[0].histogram.sample_count, 1u);
+    EXPECT_DOUBLE_EQ(family.metric[0].histogram.sample_sum, 45 * 60);
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(SlaEngineTest, WarningFiresOnceAndIsRecorded) {
