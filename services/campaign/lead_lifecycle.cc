@@ -221,13 +221,14 @@ absl::StatusOr<StagePlan> PlanStageChange(
 
 void RecordStage(v1::Lead& lead, LeadStage stage, absl::Time time,
                  std::string_view reason, std::string_view note,
-                 LeadEvent event) {
+                 LeadEvent event, std::string_view rep) {
   v1::StageChange* change = lead.add_history();
   change->set_stage(stage);
   *change->mutable_time() = ToProtoTime(time);
   change->set_reason(std::string(reason));
   change->set_note(std::string(note));
   change->set_event(event);
+  change->set_rep(std::string(rep));
 }
 
 void ApplyStageChange(const StagePlan& plan,
@@ -236,7 +237,7 @@ void ApplyStageChange(const StagePlan& plan,
   if (plan.action == StagePlan::Action::kNoOp) return;
   if (plan.action == StagePlan::Action::kRecordRejection) {
     RecordStage(lead, lead.stage(), event_time, request.reason(),
-                request.note(), request.event());
+                request.note(), request.event(), request.rep());
     return;
   }
   if (request.event() == v1::LEAD_EVENT_ACCEPTED) {
@@ -257,7 +258,7 @@ void ApplyStageChange(const StagePlan& plan,
   }
   lead.set_stage(plan.to);
   RecordStage(lead, plan.to, event_time, request.reason(), request.note(),
-              request.event());
+              request.event(), request.rep());
 }
 
 bool WasLost(const v1::Lead& lead) {

@@ -64,7 +64,8 @@ void ApplyStageChange(const StagePlan& plan,
 // Appends one history entry.
 void RecordStage(v1::Lead& lead, v1::LeadStage stage, absl::Time time,
                  std::string_view reason, std::string_view note = {},
-                 v1::LeadEvent event = v1::LEAD_EVENT_UNSPECIFIED);
+                 v1::LeadEvent event = v1::LEAD_EVENT_UNSPECIFIED,
+                 std::string_view rep = {});
 
 // True when the lead's history shows a lost deal.
 bool WasLost(const v1::Lead& lead);

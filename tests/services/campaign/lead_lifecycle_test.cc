@@ -156,8 +156,8 @@ TEST(LeadLifecycleTest, RejectionForDuplicateOrBadDataDisqualifies) {
 
 TEST(LeadLifecycleTest, ReroutedRejectionKeepsMqlAndGoesIntoHistory) {
   v1::Lead lead = LeadIn(v1::LEAD_STAGE_MQL);
-  const v1::UpdateLeadStageRequest request =
-      Event(v1::LEAD_EVENT_REJECTED_REROUTED);
+  v1::UpdateLeadStageRequest request = Event(v1::LEAD_EVENT_REJECTED_REROUTED);
+  request.set_rep("reps/r2");
   // DUPLICATE would disqualify on a plain REJECTED; routing still offers the
   // lead on, so it stays an MQL either way.
   for (const char* reason : {"NOT_A_FIT", "DUPLICATE"}) {
@@ -177,6 +177,7 @@ TEST(LeadLifecycleTest, ReroutedRejectionKeepsMqlAndGoesIntoHistory) {
   EXPECT_EQ(change.event(), v1::LEAD_EVENT_REJECTED_REROUTED);
   EXPECT_EQ(change.reason(), "NOT_A_FIT");
   EXPECT_EQ(change.note(), "wrong territory");
+  EXPECT_EQ(change.rep(), "reps/r2");
   EXPECT_EQ(FromProtoTime(change.time()), absl::FromUnixSeconds(30));
   // The rejecting rep is not the lead's rep, and nobody accepted yet.
   EXPECT_EQ(lead.rep(), "");
