@@ -95,7 +95,6 @@ namespace {
 // Events read per log query; a stream catching up reads page after page
 // without waiting.
 constexpr int kPageSize = 100;
-constexpr size_t kMaxTeam = 64;
 
 // A watch refused before it started.
 class FinishedWatch final
@@ -250,10 +249,9 @@ absl::Status ValidateWatch(const v1::WatchAssignmentsRequest& request,
     filter.rep = request.rep();
   }
   if (!request.team().empty()) {
-    if (!engine::IsShortName(request.team())) {
-      return InvalidField("team",
-                          absl::StrCat("at most ", kMaxTeam,
-                                       " letters, digits, '-', '_' or '.'"));
+    if (absl::Status s = engine::CheckShortName(request.team(), "team");
+        !s.ok()) {
+      return s;
     }
     filter.team = request.team();
   }

@@ -19,7 +19,6 @@ namespace handoff::routing {
 namespace {
 
 constexpr size_t kMaxDisplayName = 200;
-constexpr size_t kMaxTeam = 64;
 constexpr size_t kMaxEmail = 254;
 constexpr int kMaxCapacity = 10000;
 
@@ -93,10 +92,9 @@ absl::Status ValidateRep(const v1::Rep& rep) {
     return InvalidField("rep.email", "not a valid email address");
   }
   if (rep.team().empty()) return InvalidField("rep.team", "required");
-  if (!engine::IsShortName(rep.team())) {
-    return InvalidField("rep.team",
-                        absl::StrCat("at most ", kMaxTeam,
-                                     " letters, digits, '-', '_' or '.'"));
+  if (absl::Status s = engine::CheckShortName(rep.team(), "rep.team");
+      !s.ok()) {
+    return s;
   }
   if (rep.capacity() < 1 || rep.capacity() > kMaxCapacity) {
     return InvalidField("rep.capacity",

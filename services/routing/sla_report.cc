@@ -24,7 +24,6 @@ namespace {
 // database for long.
 constexpr int kPageSize = 1000;
 constexpr int kMaxSpanDays = 366;
-constexpr size_t kMaxTeam = 64;
 
 struct ReportSpec {
   absl::Time start;
@@ -77,10 +76,11 @@ absl::StatusOr<ReportSpec> Validate(const v1::GetSlaReportRequest& request) {
         "time_zone",
         absl::StrCat("\"", request.time_zone(), "\" is not an IANA time zone"));
   }
-  if (!request.team().empty() && !engine::IsShortName(request.team())) {
-    return InvalidField("team", absl::StrCat("at most ", kMaxTeam,
-                                             " letters, digits, '-', '_' or "
-                                             "'.'"));
+  if (!request.team().empty()) {
+    if (absl::Status s = engine::CheckShortName(request.team(), "team");
+        !s.ok()) {
+      return s;
+    }
   }
   spec.team = request.team();
   if (request.mql_target_per_period() < 0) {

@@ -141,9 +141,9 @@ absl::Status ValidateRule(const v1::RoutingRule& rule, std::string_view field,
   }
   switch (rule.target_case()) {
     case v1::RoutingRule::kTeam:
-      if (!IsShortName(rule.team())) {
-        return InvalidField(At(field, "team"),
-                            "must be 1 to 64 letters, digits, '-', '_', '.'");
+      if (absl::Status s = CheckShortName(rule.team(), At(field, "team"));
+          !s.ok()) {
+        return s;
       }
       break;
     case v1::RoutingRule::kPool:
@@ -193,6 +193,12 @@ bool IsShortName(std::string_view name) {
     }
   }
   return true;
+}
+
+absl::Status CheckShortName(std::string_view name, std::string_view field) {
+  if (IsShortName(name)) return absl::OkStatus();
+  return InvalidField(field, absl::StrCat("must be 1 to ", kMaxShortName,
+                                          " letters, digits, '-', '_', '.'"));
 }
 
 std::string CanonicalIndustry(std::string_view industry) {
@@ -283,9 +289,9 @@ absl::Status ValidateRepRouting(const v1::Rep& rep, std::string_view field) {
 
 absl::Status ValidateSlaPolicy(const v1::SlaPolicy& policy,
                                std::string_view field) {
-  if (!IsShortName(policy.name())) {
-    return InvalidField(At(field, "name"),
-                        "must be 1 to 64 letters, digits, '-', '_', '.'");
+  if (absl::Status s = CheckShortName(policy.name(), At(field, "name"));
+      !s.ok()) {
+    return s;
   }
   if (absl::Status s = CheckDuration(At(field, "accept_within"),
                                      policy.accept_within(), true);

@@ -26,6 +26,8 @@ absl::Status ValidateRepRouting(const v1::Rep& rep,
 // Teams and policy names become metric labels, so they are short ids: 1 to
 // 64 letters, digits, '-', '_' or '.'.
 bool IsShortName(std::string_view name);
+// INVALID_ARGUMENT naming `field` unless IsShortName(name).
+absl::Status CheckShortName(std::string_view name, std::string_view field);
 
 absl::Status ValidateRuleSet(const v1::RuleSet& rule_set,
                              std::string_view field = "rule_set");
