@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
+#include "common/blocking_pool.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/strings.h"
@@ -71,81 +71,6 @@ std::string HandlerKey(std::string_view destination, std::string_view method) {
 }
 
 }  // namespace
-
-// Threads that run one wave of deliveries with the dispatcher; handlers are
-// blocking calls, so a wave needs a thread per message in flight.
-class Outbox::DeliveryPool {
- public:
-  explicit DeliveryPool(int threads) {
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { Work(); });
-    }
-  }
-  ~DeliveryPool() {
-    {
-      absl::MutexLock lock(&mu_);
-      stop_ = true;
-    }
-    for (std::thread& t : threads_) t.join();
-  }
-
-  // Runs fn(0..n-1) on the pool and the calling thread; returns when done.
-  void ForEach(int n, absl::FunctionRef<void(int)> fn) {
-    {
-      absl::MutexLock lock(&mu_);
-      job_ = &fn;
-      size_ = n;
-      next_ = 0;
-      unfinished_ = n;
-    }
-    RunItems();
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](int* unfinished) { return *unfinished == 0; }, &unfinished_));
-    job_ = nullptr;
-  }
-
- private:
-  void Work() {
-    while (true) {
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](DeliveryPool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool->mu_) {
-              return pool->stop_ ||
-                     (pool->job_ != nullptr && pool->next_ < pool->size_);
-            },
-            this));
-        if (stop_) return;
-      }
-      RunItems();
-    }
-  }
-
-  void RunItems() {
-    while (true) {
-      int item;
-      const absl::FunctionRef<void(int)>* job;
-      {
-        absl::MutexLock lock(&mu_);
-        if (job_ == nullptr || next_ >= size_) return;
-        item = next_++;
-        job = job_;
-      }
-      (*job)(item);
-      absl::MutexLock lock(&mu_);
-      --unfinished_;
-    }
-  }
-
-  absl::Mutex mu_;
-  const absl::FunctionRef<void(int)>* job_ ABSL_GUARDED_BY(mu_) = nullptr;
-  int size_ ABSL_GUARDED_BY(mu_) = 0;
-  int next_ ABSL_GUARDED_BY(mu_) = 0;
-  int unfinished_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;
-};
 
 Outbox::Outbox(Database& db, const Clock& clock, OutboxOptions options,
                prometheus::Registry* metrics)
@@ -335,15 +260,8 @@ std::vector<absl::Status> Outbox::DeliverWave(
                   "no handler for ", HandlerKey(m.destination, m.method)))
             : handler->second(m);
   };
-  if (wave.size() == 1) {
-    deliver(0);
-    return results;
-  }
-  if (pool_ == nullptr) {
-    pool_ =
-        std::make_unique<DeliveryPool>(std::max(0, options_.max_in_flight - 1));
-  }
-  pool_->ForEach(static_cast<int>(wave.size()), deliver);
+  // Handlers block on the receiver; the dispatcher takes part in the wave.
+  BlockingPool::Shared().ForEach(static_cast<int>(wave.size()), deliver);
   return results;
 }
 

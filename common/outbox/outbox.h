@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -59,7 +58,8 @@ struct OutboxOptions {
   // process).
   absl::Duration poll_interval = absl::Seconds(1);
   int batch_size = 200;
-  // Deliveries in flight at once, each with a different destination and key.
+  // Deliveries in flight at once, each with a different destination and key
+  // (on BlockingPool threads).
   int max_in_flight = 16;
 };
 
@@ -97,8 +97,6 @@ class Outbox {
   absl::StatusOr<int64_t> DeadCount();
 
  private:
-  class DeliveryPool;
-
   void Run();
   // Delivers `wave` (distinct keys) at once; results in the same order.
   std::vector<absl::Status> DeliverWave(const std::vector<OutboxMessage>& wave);
@@ -117,7 +115,6 @@ class Outbox {
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
-  std::unique_ptr<DeliveryPool> pool_;
   prometheus::Gauge* pending_gauge_ = nullptr;
   prometheus::Gauge* oldest_age_gauge_ = nullptr;
   prometheus::Counter* delivered_ = nullptr;

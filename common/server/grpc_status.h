@@ -24,7 +24,7 @@ template <typename Response, typename Fn>
 grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* ctx,
                                       Response* response, Fn&& fn);
 
-// HandleUnary on a HandlerPool thread, for handlers that call other
+// HandleUnary on a BlockingPool thread, for handlers that call other
 // services. `fn` is copied there: capture the request pointer by value.
 template <typename Response, typename Fn>
 grpc::ServerUnaryReactor* HandleUnaryOffThread(grpc::CallbackServerContext* ctx,
@@ -32,8 +32,8 @@ grpc::ServerUnaryReactor* HandleUnaryOffThread(grpc::CallbackServerContext* ctx,
 
 }  // namespace handoff
 
+#include "common/blocking_pool.h"
 #include "common/clients/deadline.h"
-#include "common/server/handler_pool.h"
 #include "common/storage/database.h"
 
 namespace handoff {
@@ -85,7 +85,7 @@ template <typename Response, typename Fn>
 grpc::ServerUnaryReactor* HandleUnaryOffThread(grpc::CallbackServerContext* ctx,
                                                Response* response, Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  HandlerPool::Shared().Post(
+  BlockingPool::Shared().Post(
       [ctx, reactor, response, fn = std::move(fn)]() mutable {
         auto filling = internal::FillingResponse(response, fn);
         internal::RunAndFinish(ctx, reactor, filling);
