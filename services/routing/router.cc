@@ -45,6 +45,36 @@ std::string_view IdOf(std::string_view name) {
   return name.substr(name.find('/') + 1);
 }
 
+// Sets an assignment's explanation aside for a scope: it is most of an
+// offer's bytes, and copies for the event log leave it out.
+class ExplanationAside {
+ public:
+  explicit ExplanationAside(v1::Assignment& a)
+      : a_(a), detail_(a.release_explanation_detail()) {
+    text_.swap(*a.mutable_explanation());
+  }
+  ~ExplanationAside() {
+    a_.set_allocated_explanation_detail(detail_.release());
+    text_.swap(*a_.mutable_explanation());
+  }
+  ExplanationAside(const ExplanationAside&) = delete;
+  ExplanationAside& operator=(const ExplanationAside&) = delete;
+
+ private:
+  v1::Assignment& a_;
+  std::unique_ptr<v1::RoutingExplanation> detail_;
+  std::string text_;
+};
+
+// Offers are stored without the text of their explanation (it is rendered
+// from the detail); an assignment leaving the router gets it back.
+v1::Assignment& WithExplanationText(v1::Assignment& a) {
+  if (a.explanation().empty() && a.has_explanation_detail()) {
+    a.set_explanation(engine::ExplanationText(a.explanation_detail()));
+  }
+  return a;
+}
+
 std::string StateName(v1::AssignmentState state) {
   return ShortEnumName(state, v1::AssignmentState_descriptor(),
                        "ASSIGNMENT_STATE_");
@@ -346,7 +376,7 @@ void Router::CancelTimersAfterCommit(Transaction& tx, std::string_view id) {
 }
 
 absl::Status Router::AppendEvent(Transaction& tx, v1::AssignmentEventType type,
-                                 const v1::Assignment* assignment,
+                                 v1::Assignment* assignment,
                                  std::string_view lead, std::string_view rule,
                                  std::string detail, absl::Time now) {
   v1::AssignmentEvent event;
@@ -359,10 +389,9 @@ absl::Status Router::AppendEvent(Transaction& tx, v1::AssignmentEventType type,
     event.set_rep(assignment->rep());
     event.set_team(assignment->team());
     event.set_sla_policy(assignment->sla_policy());
-    *event.mutable_assignment() = *assignment;
     // The log keeps the decision; the explanation is on the assignment.
-    event.mutable_assignment()->clear_explanation_detail();
-    event.mutable_assignment()->clear_explanation();
+    ExplanationAside aside(*assignment);
+    *event.mutable_assignment() = *assignment;
   }
   if (absl::Status s = store_.AppendEvent(tx, event); !s.ok()) return s;
   if (event_listener_) tx.AfterCommit(event_listener_);
@@ -382,59 +411,92 @@ absl::StatusOr<v1::RouteLeadResponse> Router::RouteLead(
       !s.ok()) {
     return s;
   }
+  // The idempotency record is kept without the explanation, which the
+  // assignment row already has: it is most of the response's bytes.
+  std::unique_ptr<v1::RoutingExplanation> detail;
   absl::StatusOr<v1::RouteLeadResponse> result;
   absl::Status status = WithEngine([&]() -> absl::Status {
     result = IdempotentWrite<v1::RouteLeadResponse>(
         store_.db(), "RouteLead", request.request_id(),
         [&](Transaction& tx) -> absl::StatusOr<v1::RouteLeadResponse> {
-          v1::RouteLeadResponse response;
-          absl::StatusOr<std::optional<QueuedLead>> queued =
-              store_.FindQueued(tx, *lead_id);
-          if (!queued.ok()) return queued.status();
-          if (queued->has_value()) {
-            absl::StatusOr<int> position = store_.QueuePosition(tx, *lead_id);
-            if (!position.ok()) return position.status();
-            response.set_queued(true);
-            response.set_queue_position(*position);
-            return response;
+          absl::StatusOr<v1::RouteLeadResponse> routed =
+              RouteInTx(tx, request, *lead_id);
+          if (routed.ok() && routed->has_assignment()) {
+            detail.reset(
+                routed->mutable_assignment()->release_explanation_detail());
           }
-
-          LeadRound lead;
-          lead.lead_id = *lead_id;
-          lead.summary = request.lead_summary();
-          absl::StatusOr<std::optional<StoredAssignment>> latest =
-              store_.LatestAssignmentForLead(tx, *lead_id);
-          if (!latest.ok()) return latest.status();
-          if (latest->has_value()) {
-            const v1::Assignment& last = (*latest)->assignment;
-            if (last.state() == v1::ASSIGNMENT_STATE_PENDING ||
-                last.state() == v1::ASSIGNMENT_STATE_ACCEPTED) {
-              *response.mutable_assignment() = last;
-              return response;
-            }
-            // The round ended. Only a new request (marketing re-qualified
-            // the lead) starts another; an anonymous repeat reports the end.
-            if (request.request_id().empty()) {
-              *response.mutable_assignment() = last;
-              response.set_recycled(last.state() !=
-                                    v1::ASSIGNMENT_STATE_CONVERTED);
-              return response;
-            }
-            lead.round = (*latest)->round + 1;
-          }
-          const absl::Time now = clock_.Now();
-          if (absl::Status s =
-                  AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_ROUTED, nullptr,
-                              request.lead(), "", "", now);
-              !s.ok()) {
-            return s;
-          }
-          return OfferOrQueue(tx, lead, now);
+          return routed;
         });
     return result.status();
   });
   if (!status.ok()) return status;
+  if (!result->has_assignment()) return result;
+  v1::Assignment& assignment = *result->mutable_assignment();
+  if (detail != nullptr) {
+    assignment.set_allocated_explanation_detail(detail.release());
+  } else if (!assignment.has_explanation_detail()) {
+    // A replay: the stored response left the explanation to the row.
+    absl::Status read = store_.db().Read([&](Transaction& tx) -> absl::Status {
+      absl::StatusOr<std::optional<StoredAssignment>> stored =
+          store_.FindAssignment(tx, IdOf(assignment.name()));
+      if (!stored.ok()) return stored.status();
+      if (!stored->has_value()) return NotFound(assignment.name());
+      v1::Assignment& row = (*stored)->assignment;
+      assignment.set_allocated_explanation_detail(
+          row.release_explanation_detail());
+      assignment.set_explanation(std::move(*row.mutable_explanation()));
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return read;
+  }
+  WithExplanationText(assignment);
   return result;
+}
+
+absl::StatusOr<v1::RouteLeadResponse> Router::RouteInTx(
+    Transaction& tx, const v1::RouteLeadRequest& request,
+    const std::string& lead_id) {
+  v1::RouteLeadResponse response;
+  absl::StatusOr<std::optional<QueuedLead>> queued =
+      store_.FindQueued(tx, lead_id);
+  if (!queued.ok()) return queued.status();
+  if (queued->has_value()) {
+    absl::StatusOr<int> position = store_.QueuePosition(tx, lead_id);
+    if (!position.ok()) return position.status();
+    response.set_queued(true);
+    response.set_queue_position(*position);
+    return response;
+  }
+
+  LeadRound lead;
+  lead.lead_id = lead_id;
+  lead.summary = request.lead_summary();
+  absl::StatusOr<std::optional<StoredAssignment>> latest =
+      store_.LatestAssignmentForLead(tx, lead_id);
+  if (!latest.ok()) return latest.status();
+  if (latest->has_value()) {
+    const v1::Assignment& last = (*latest)->assignment;
+    if (last.state() == v1::ASSIGNMENT_STATE_PENDING ||
+        last.state() == v1::ASSIGNMENT_STATE_ACCEPTED) {
+      *response.mutable_assignment() = last;
+      return response;
+    }
+    // The round ended. Only a new request (marketing re-qualified
+    // the lead) starts another; an anonymous repeat reports the end.
+    if (request.request_id().empty()) {
+      *response.mutable_assignment() = last;
+      response.set_recycled(last.state() != v1::ASSIGNMENT_STATE_CONVERTED);
+      return response;
+    }
+    lead.round = (*latest)->round + 1;
+  }
+  const absl::Time now = clock_.Now();
+  if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_ROUTED,
+                                   nullptr, request.lead(), "", "", now);
+      !s.ok()) {
+    return s;
+  }
+  return OfferOrQueue(tx, lead, now);
 }
 
 absl::StatusOr<v1::RouteLeadResponse> Router::OfferOrQueue(
@@ -492,8 +554,8 @@ absl::StatusOr<Router::Routed> Router::Offer(Transaction& tx,
     *a.mutable_warning_time() = ToProtoTime(*warn);
   }
   a.set_previous_assignment(lead.previous_assignment);
+  // The text is rendered from the detail when the assignment is read.
   *a.mutable_explanation_detail() = d.explanation();
-  a.set_explanation(engine::ExplanationText(d.explanation()));
   *a.mutable_lead_summary() = lead.summary;
   a.set_rule_set_version(snapshot.version());
   a.set_rule(d.rule);
@@ -626,7 +688,7 @@ absl::Status Router::Queue(Transaction& tx, const LeadRound& lead,
   return absl::OkStatus();
 }
 
-absl::Status Router::Recycle(Transaction& tx, const v1::Assignment* last,
+absl::Status Router::Recycle(Transaction& tx, v1::Assignment* last,
                              const std::string& lead_id,
                              const std::string& rule, const std::string& reason,
                              std::string note, absl::Time now) {
@@ -1006,7 +1068,7 @@ absl::StatusOr<v1::Assignment> Router::GetAssignment(
   });
   if (!status.ok()) return status;
   if (!found.has_value()) return NotFound(request.name());
-  return found->assignment;
+  return std::move(WithExplanationText(found->assignment));
 }
 
 absl::StatusOr<v1::ListAssignmentsResponse> Router::ListAssignments(
@@ -1052,7 +1114,8 @@ absl::StatusOr<v1::ListAssignmentsResponse> Router::ListAssignments(
   const bool more = static_cast<int>(rows.size()) > page->limit;
   if (more) rows.resize(page->limit);
   for (StoredAssignment& row : rows) {
-    *response.add_assignments() = std::move(row.assignment);
+    *response.add_assignments() =
+        std::move(WithExplanationText(row.assignment));
   }
   if (more && !rows.empty()) {
     response.set_next_page_token(MakePageToken(
@@ -1108,7 +1171,7 @@ absl::StatusOr<v1::Assignment> Router::AnswerOffer(std::string_view name,
                       "accept_due_time has passed; the offer was breached and "
                       "the lead moved on");
   }
-  return answered;
+  return std::move(WithExplanationText(answered));
 }
 
 absl::Status Router::SaveAnswer(Transaction& tx, std::string_view name,
@@ -1301,6 +1364,7 @@ absl::StatusOr<v1::Assignment> Router::RecordConversion(
   });
   if (!status.ok()) return status;
   DrainAfterCapacityFreed();
+  if (converted.ok()) WithExplanationText(*converted);
   return converted;
 }
 

@@ -166,6 +166,9 @@ class Router {
   absl::Status Queue(Transaction& tx, const LeadRound& lead,
                      const engine::Decision& decision, absl::Time now);
   // Offers the lead or queues it; the response RouteLead gives.
+  absl::StatusOr<v1::RouteLeadResponse> RouteInTx(
+      Transaction& tx, const v1::RouteLeadRequest& request,
+      const std::string& lead_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
   absl::StatusOr<v1::RouteLeadResponse> OfferOrQueue(Transaction& tx,
                                                      const LeadRound& lead,
                                                      absl::Time now)
@@ -175,7 +178,7 @@ class Router {
   // of the round, per the policy. Records the step on `closed`.
   absl::Status MoveOn(Transaction& tx, v1::Assignment& closed, int round,
                       absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
-  absl::Status Recycle(Transaction& tx, const v1::Assignment* last,
+  absl::Status Recycle(Transaction& tx, v1::Assignment* last,
                        const std::string& lead_id, const std::string& rule,
                        const std::string& reason, std::string note,
                        absl::Time now);
@@ -188,9 +191,9 @@ class Router {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
   void CancelTimersAfterCommit(Transaction& tx, std::string_view id);
   absl::Status AppendEvent(Transaction& tx, v1::AssignmentEventType type,
-                           const v1::Assignment* assignment,
-                           std::string_view lead, std::string_view rule,
-                           std::string detail, absl::Time now);
+                           v1::Assignment* assignment, std::string_view lead,
+                           std::string_view rule, std::string detail,
+                           absl::Time now);
   absl::StatusOr<StoredAssignment> LoadPendingOffer(Transaction& tx,
                                                     std::string_view name,
                                                     std::string_view id,

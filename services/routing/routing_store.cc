@@ -566,10 +566,7 @@ absl::Status RoutingStore::AppendEvent(Transaction& tx,
       {Micros(FromProtoTime(event.event_time())), event.rep(), event.team(),
        static_cast<int>(event.type()), SqlBlob{body}});
   if (!changed.ok()) return changed.status();
-  absl::StatusOr<std::optional<SqlRow>> row =
-      tx.QueryOne("SELECT last_insert_rowid()");
-  if (!row.ok()) return row.status();
-  event.set_cursor(EventCursor((*row)->Int(0)));
+  event.set_cursor(EventCursor(tx.LastInsertRowId()));
   return absl::OkStatus();
 }
 

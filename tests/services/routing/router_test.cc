@@ -142,6 +142,21 @@ TEST_F(RouterTest, RequestIdReplaysTheFirstResultAndANewOneStartsANewRound) {
   absl::StatusOr<v1::RouteLeadResponse> retry = Route("leads/l1", "mql-1");
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_EQ(retry->SerializeAsString(), first->SerializeAsString());
+  // The record leaves the explanation to the assignment row.
+  int64_t stored_bytes = 0;
+  ASSERT_TRUE(db_->Read([&](Transaction& tx) -> absl::Status {
+                   absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
+                       "SELECT length(response) FROM idempotency"
+                       " WHERE method = 'RouteLead' AND request_id = 'mql-1'");
+                   if (!row.ok()) return row.status();
+                   stored_bytes = (*row)->Int(0);
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_GT(stored_bytes, 0);
+  EXPECT_LT(stored_bytes,
+            static_cast<int64_t>(first->ByteSizeLong() -
+                                 offer.explanation_detail().ByteSizeLong()));
   // Without a request id the ended round is reported.
   absl::StatusOr<v1::RouteLeadResponse> anonymous = Route("leads/l1");
   ASSERT_TRUE(anonymous.ok()) << anonymous.status();
