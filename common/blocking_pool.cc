@@ -15,8 +15,8 @@ struct BlockingPool::State {
 };
 
 BlockingPool& BlockingPool::Shared() {
-  // Enough to keep a few dozen calls waiting on neighbours at once.
-  static BlockingPool* pool = new BlockingPool(32);
+  // An outbox wave (48) and the handlers waiting on neighbours at once.
+  static BlockingPool* pool = new BlockingPool(64);
   return *pool;
 }
 
