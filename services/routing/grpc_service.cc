@@ -58,6 +58,13 @@ grpc::ServerUnaryReactor* RoutingGrpcService::AcceptAssignment(
                      [&] { return router_.AcceptAssignment(*request); });
 }
 
+grpc::ServerUnaryReactor* RoutingGrpcService::RecordFirstTouch(
+    grpc::CallbackServerContext* ctx,
+    const v1::RecordFirstTouchRequest* request, v1::Assignment* response) {
+  return HandleUnary(ctx, response,
+                     [&] { return router_.RecordFirstTouch(*request); });
+}
+
 grpc::ServerUnaryReactor* RoutingGrpcService::RejectAssignment(
     grpc::CallbackServerContext* ctx,
     const v1::RejectAssignmentRequest* request, v1::Assignment* response) {

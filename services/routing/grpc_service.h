@@ -52,6 +52,10 @@ class RoutingGrpcService final
       grpc::CallbackServerContext* ctx,
       const v1::AcceptAssignmentRequest* request,
       v1::Assignment* response) override;
+  grpc::ServerUnaryReactor* RecordFirstTouch(
+      grpc::CallbackServerContext* ctx,
+      const v1::RecordFirstTouchRequest* request,
+      v1::Assignment* response) override;
   grpc::ServerUnaryReactor* RejectAssignment(
       grpc::CallbackServerContext* ctx,
       const v1::RejectAssignmentRequest* request,

@@ -38,7 +38,12 @@ constexpr int kMaxSimulatedLeads = 10000;
 
 constexpr char kAssignmentsHelp[] =
     "Routing decisions: leads offered to a rep or queued, by rule.";
-constexpr char kBreachesHelp[] = "Offers not accepted before their due time.";
+constexpr BreachMetric kAcceptBreaches{
+    "handoff_routing_sla_breaches_total",
+    "Offers not accepted before their due time."};
+constexpr BreachMetric kFirstTouchBreaches{
+    "handoff_routing_first_touch_breaches_total",
+    "Accepted leads not touched before their first-touch due time."};
 constexpr char kRejectionsHelp[] = "Offers rejected by the rep, by reason.";
 
 std::string_view IdOf(std::string_view name) {
@@ -65,6 +70,22 @@ class ExplanationAside {
   std::unique_ptr<v1::RoutingExplanation> detail_;
   std::string text_;
 };
+
+// Requests by a rep on one assignment (accept, reject, touch): the
+// assignment's id once both names are well formed.
+absl::StatusOr<std::string> ParseAssignmentAndRep(std::string_view name,
+                                                  std::string_view rep) {
+  absl::StatusOr<std::string> id =
+      ParseResourceName("name", name, "assignments");
+  if (!id.ok()) return id.status();
+  if (rep.empty()) return InvalidField("rep", "required");
+  if (absl::StatusOr<std::string> rep_id =
+          ParseResourceName("rep", rep, "reps");
+      !rep_id.ok()) {
+    return rep_id.status();
+  }
+  return id;
+}
 
 // Offers are stored without the text of their explanation (it is rendered
 // from the detail); an assignment leaving the router gets it back.
@@ -182,7 +203,8 @@ const std::vector<double>& TimeToAcceptBuckets() {
 
 Router::Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
                Metrics& metrics, RouterOptions options,
-               DeadlineScheduler& timers, DeadlineScheduler& warnings)
+               DeadlineScheduler& timers, DeadlineScheduler& warnings,
+               DeadlineScheduler& first_touches)
     : store_(store),
       outbox_(outbox),
       clock_(clock),
@@ -190,6 +212,7 @@ Router::Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
       options_(options),
       timers_(timers),
       warnings_(warnings),
+      first_touches_(first_touches),
       queue_oldest_age_(
           metrics.Gauge("handoff_routing_queue_oldest_age_seconds",
                         "How long the oldest queued lead has waited.")),
@@ -231,20 +254,21 @@ prometheus::Counter& Router::AssignmentCounter(const std::string& rule,
   return *it->second;
 }
 
-prometheus::Counter& Router::BreachCounter(const std::string& team,
+prometheus::Counter& Router::BreachCounter(const BreachMetric& metric,
+                                           const std::string& team,
                                            const std::string& policy) {
   absl::MutexLock lock(&labels_mu_);
-  std::string key = absl::StrCat("b|", team, "|", policy);
+  std::string key = absl::StrCat(metric.name, "|", team, "|", policy);
   std::string team_label = team;
   std::string policy_label = policy;
   if (!counters_.contains(key) && counters_.size() >= kMaxLabelSeries) {
     team_label = policy_label = "other";
-    key = "b|other|other";
+    key = absl::StrCat(metric.name, "|other|other");
   }
   auto [it, inserted] = counters_.try_emplace(key, nullptr);
   if (inserted) {
     it->second =
-        &metrics_.Counter("handoff_routing_sla_breaches_total", kBreachesHelp,
+        &metrics_.Counter(metric.name, metric.help,
                           {{"team", team_label}, {"policy", policy_label}});
   }
   return *it->second;
@@ -773,7 +797,8 @@ absl::StatusOr<bool> Router::Breach(Transaction& tx,
       store_.UpdateAssignmentIf(tx, id, a, v1::ASSIGNMENT_STATE_PENDING);
   if (!applied.ok() || !*applied) return applied;
   CancelTimersAfterCommit(tx, id);
-  prometheus::Counter& breaches = BreachCounter(a.team(), a.sla_policy());
+  prometheus::Counter& breaches =
+      BreachCounter(kAcceptBreaches, a.team(), a.sla_policy());
   tx.AfterCommit([&breaches] { breaches.Increment(); });
   if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_BREACHED, &a,
                                    a.lead(), a.rule(), "", now);
@@ -880,44 +905,89 @@ absl::StatusOr<int> Router::ProcessDueDeadlines() {
   }
 }
 
-absl::StatusOr<int> Router::WarnDue(
-    absl::Span<const std::string> assignment_ids) {
-  int warned = 0;
+absl::StatusOr<int> Router::FireSideTimers(
+    absl::Span<const std::string> assignment_ids, SlaTimer timer,
+    DeadlineScheduler& timers, v1::AssignmentEventType event,
+    absl::FunctionRef<std::optional<absl::Time>(const v1::Assignment&)> due_of,
+    absl::FunctionRef<void(v1::Assignment&, Transaction&, absl::Time now)>
+        record) {
+  int fired = 0;
   absl::Status status = store_.db().Write([&](Transaction& tx) -> absl::Status {
-    warned = 0;
+    fired = 0;
     const absl::Time now = clock_.Now();
     for (const std::string& id : assignment_ids) {
       absl::StatusOr<std::optional<StoredAssignment>> found =
           store_.FindAssignment(tx, id);
       if (!found.ok()) return found.status();
       if (!found->has_value()) continue;
-      v1::Assignment a = (*found)->assignment;
-      if (a.state() != v1::ASSIGNMENT_STATE_PENDING || !a.has_warning_time()) {
+      v1::Assignment& a = (*found)->assignment;
+      const std::optional<absl::Time> due = due_of(a);
+      if (!due.has_value()) continue;
+      if (now < *due) {
+        tx.AfterCommit([&timers, id, due] { timers.Add(id, *due); });
         continue;
       }
-      const absl::Time at = FromProtoTime(a.warning_time());
-      if (now < at) {
-        tx.AfterCommit([this, id, at] { warnings_.Add(id, at); });
-        continue;
-      }
-      AddStep(
-          a, v1::SLA_STEP_TYPE_WARNED, now,
-          absl::StrCat("accept due ",
-                       absl::FormatTime(FromProtoTime(a.accept_due_time()))));
-      absl::StatusOr<bool> applied = store_.MarkWarned(tx, id, a);
+      record(a, tx, now);
+      absl::StatusOr<bool> applied = store_.MarkTimerFired(tx, timer, id, a);
       if (!applied.ok()) return applied.status();
       if (!*applied) continue;
-      if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_WARNED, &a,
-                                       a.lead(), a.rule(), "", now);
+      if (absl::Status s =
+              AppendEvent(tx, event, &a, a.lead(), a.rule(), "", now);
           !s.ok()) {
         return s;
       }
-      ++warned;
+      ++fired;
     }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  return warned;
+  return fired;
+}
+
+absl::StatusOr<int> Router::WarnDue(
+    absl::Span<const std::string> assignment_ids) {
+  return FireSideTimers(
+      assignment_ids, SlaTimer::kWarning, warnings_,
+      v1::ASSIGNMENT_EVENT_TYPE_WARNED,
+      [](const v1::Assignment& a) -> std::optional<absl::Time> {
+        if (a.state() != v1::ASSIGNMENT_STATE_PENDING ||
+            !a.has_warning_time()) {
+          return std::nullopt;
+        }
+        return FromProtoTime(a.warning_time());
+      },
+      [](v1::Assignment& a, Transaction&, absl::Time now) {
+        AddStep(
+            a, v1::SLA_STEP_TYPE_WARNED, now,
+            absl::StrCat("accept due ",
+                         absl::FormatTime(FromProtoTime(a.accept_due_time()))));
+      });
+}
+
+absl::StatusOr<int> Router::FirstTouchDue(
+    absl::Span<const std::string> assignment_ids) {
+  return FireSideTimers(
+      assignment_ids, SlaTimer::kFirstTouch, first_touches_,
+      v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCH_BREACHED,
+      [](const v1::Assignment& a) -> std::optional<absl::Time> {
+        if (a.state() != v1::ASSIGNMENT_STATE_ACCEPTED ||
+            !a.has_first_touch_due_time() || a.has_first_touch_time() ||
+            a.first_touch_breached()) {
+          return std::nullopt;
+        }
+        return FromProtoTime(a.first_touch_due_time());
+      },
+      [this](v1::Assignment& a, Transaction& tx, absl::Time now) {
+        a.set_first_touch_breached(true);
+        AddStep(a, v1::SLA_STEP_TYPE_FIRST_TOUCH_BREACHED, now,
+                absl::StrCat(
+                    "no first touch by ",
+                    absl::FormatTime(FromProtoTime(a.first_touch_due_time()))));
+        Touch(a, now);
+        prometheus::Counter& counter =
+            BreachCounter(kFirstTouchBreaches, a.team(), a.sla_policy());
+        tx.AfterCommit([&counter] { counter.Increment(); });
+      });
 }
 
 absl::StatusOr<int> Router::DrainQueue() {
@@ -1189,12 +1259,8 @@ absl::Status Router::SaveAnswer(Transaction& tx, std::string_view name,
 absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
     const v1::AcceptAssignmentRequest& request) {
   absl::StatusOr<std::string> id =
-      ParseResourceName("name", request.name(), "assignments");
+      ParseAssignmentAndRep(request.name(), request.rep());
   if (!id.ok()) return id.status();
-  if (request.rep().empty()) return InvalidField("rep", "required");
-  absl::StatusOr<std::string> rep_id =
-      ParseResourceName("rep", request.rep(), "reps");
-  if (!rep_id.ok()) return rep_id.status();
 
   return AnswerOffer(
       request.name(), *id, request.rep(),
@@ -1224,6 +1290,12 @@ absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
         }
         const double seconds = absl::ToDoubleSeconds(business);
         tx.AfterCommit([this, seconds] { time_to_accept_.Observe(seconds); });
+        if (a.has_first_touch_due_time()) {
+          tx.AfterCommit(
+              [this, id = *id, due = FromProtoTime(a.first_touch_due_time())] {
+                first_touches_.Add(id, due);
+              });
+        }
         UpdateLeadStageRequest message =
             LeadStage(a.lead(), campaign::v1::LEAD_EVENT_ACCEPTED, now);
         message.set_rep(a.rep());
@@ -1231,15 +1303,73 @@ absl::StatusOr<v1::Assignment> Router::AcceptAssignment(
       });
 }
 
+absl::StatusOr<v1::Assignment> Router::RecordFirstTouch(
+    const v1::RecordFirstTouchRequest& request) {
+  absl::StatusOr<std::string> id =
+      ParseAssignmentAndRep(request.name(), request.rep());
+  if (!id.ok()) return id.status();
+
+  v1::Assignment touched;
+  absl::Status status = WithEngine([&] {
+    return store_.db().Write([&](Transaction& tx) -> absl::Status {
+      absl::StatusOr<std::optional<StoredAssignment>> found =
+          store_.FindAssignment(tx, *id);
+      if (!found.ok()) return found.status();
+      if (!found->has_value()) return NotFound(request.name());
+      v1::Assignment& a = (*found)->assignment;
+      if (a.rep() != request.rep()) {
+        return WrongState(
+            request.name(),
+            absl::StrCat("accepted by ", a.rep(), ", not ", request.rep()));
+      }
+      if (a.state() != v1::ASSIGNMENT_STATE_ACCEPTED &&
+          a.state() != v1::ASSIGNMENT_STATE_CONVERTED) {
+        return WrongState(request.name(),
+                          absl::StrCat("is ", StateName(a.state()),
+                                       ", not ACCEPTED or CONVERTED"));
+      }
+      if (a.has_first_touch_time()) {
+        touched = std::move(a);  // Only the first touch counts.
+        return absl::OkStatus();
+      }
+      const absl::Time now = clock_.Now();
+      const CompiledPolicy& policy = engine_.policies->Get(a.sla_policy());
+      const absl::Duration business = policy.calendar.BusinessTimeBetween(
+          FromProtoTime(a.accept_time()), now);
+      *a.mutable_first_touch_time() = ToProtoTime(now);
+      *a.mutable_time_to_first_touch() = ToProtoDuration(business);
+      const bool late = a.first_touch_breached() ||
+                        (a.has_first_touch_due_time() &&
+                         now > FromProtoTime(a.first_touch_due_time()));
+      AddStep(a, v1::SLA_STEP_TYPE_FIRST_TOUCHED, now,
+              absl::StrCat("after ", absl::FormatDuration(business),
+                           " of business time",
+                           late ? ", after the first-touch due time" : ""));
+      Touch(a, now);
+      absl::StatusOr<bool> applied =
+          store_.UpdateAssignmentIf(tx, *id, a, a.state());
+      if (!applied.ok()) return applied.status();
+      if (!*applied) return WrongState(request.name(), "changed meanwhile");
+      if (absl::Status s =
+              AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCHED, &a,
+                          a.lead(), a.rule(), "", now);
+          !s.ok()) {
+        return s;
+      }
+      tx.AfterCommit([this, id = *id] { first_touches_.Cancel(id); });
+      touched = std::move(a);
+      return absl::OkStatus();
+    });
+  });
+  if (!status.ok()) return status;
+  return std::move(WithExplanationText(touched));
+}
+
 absl::StatusOr<v1::Assignment> Router::RejectAssignment(
     const v1::RejectAssignmentRequest& request) {
   absl::StatusOr<std::string> id =
-      ParseResourceName("name", request.name(), "assignments");
+      ParseAssignmentAndRep(request.name(), request.rep());
   if (!id.ok()) return id.status();
-  if (request.rep().empty()) return InvalidField("rep", "required");
-  absl::StatusOr<std::string> rep_id =
-      ParseResourceName("rep", request.rep(), "reps");
-  if (!rep_id.ok()) return rep_id.status();
   if (request.reason() == v1::REJECT_REASON_UNSPECIFIED) {
     return InvalidField("reason", "required");
   }

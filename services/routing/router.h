@@ -26,6 +26,12 @@
 
 namespace handoff::routing {
 
+// A counter family of SLA breaches, labelled {team, policy}.
+struct BreachMetric {
+  const char* name;
+  const char* help;
+};
+
 struct RouterOptions {
   // The default SLA policy (rules naming none, and before any rule set):
   // accept window in wall time and offers per round.
@@ -52,9 +58,11 @@ struct RouterOptions {
 // SLA warnings not yet fired; both reload from the store at start.
 class Router {
  public:
+  // `timers` hold accept deadlines, `warnings` SLA warnings and
+  // `first_touches` first-touch deadlines.
   Router(RoutingStore& store, Outbox& outbox, const Clock& clock,
          Metrics& metrics, RouterOptions options, DeadlineScheduler& timers,
-         DeadlineScheduler& warnings);
+         DeadlineScheduler& warnings, DeadlineScheduler& first_touches);
 
   // Builds the engine from the store: the latest rule set (or the default:
   // every rep, round robin, default policy), every rep with its load, the
@@ -73,6 +81,8 @@ class Router {
       const v1::AcceptAssignmentRequest& request);
   absl::StatusOr<v1::Assignment> RejectAssignment(
       const v1::RejectAssignmentRequest& request);
+  absl::StatusOr<v1::Assignment> RecordFirstTouch(
+      const v1::RecordFirstTouchRequest& request);
   absl::StatusOr<v1::Assignment> RecordConversion(
       const v1::RecordConversionRequest& request);
 
@@ -105,6 +115,11 @@ class Router {
   // The warning timers' handler: records the warning (a WARNED step and
   // event) on each offer still pending, once.
   absl::StatusOr<int> WarnDue(absl::Span<const std::string> assignment_ids);
+  // The first-touch timers' handler: marks each accepted assignment still
+  // without a first touch as late (a FIRST_TOUCH_BREACHED step and event,
+  // counted), once. The lead stays with the rep.
+  absl::StatusOr<int> FirstTouchDue(
+      absl::Span<const std::string> assignment_ids);
   // Offers queued leads, oldest first, to reps that can take them now, and
   // escalates (or recycles) leads queued past their policy's
   // queue_age_limit. Returns how many were offered.
@@ -214,7 +229,19 @@ class Router {
   prometheus::Counter& AssignmentCounter(const std::string& rule,
                                          const std::string& strategy,
                                          const std::string& outcome);
-  prometheus::Counter& BreachCounter(const std::string& team,
+  // Fires warning or first-touch timers: an assignment whose `due_of` is
+  // set and not yet reached goes back on `timers`; a due one is recorded
+  // (`record`), stored once (the state change is conditional) and logged as
+  // `event`. Returns how many fired.
+  absl::StatusOr<int> FireSideTimers(
+      absl::Span<const std::string> assignment_ids, SlaTimer timer,
+      DeadlineScheduler& timers, v1::AssignmentEventType event,
+      absl::FunctionRef<std::optional<absl::Time>(const v1::Assignment&)>
+          due_of,
+      absl::FunctionRef<void(v1::Assignment&, Transaction&, absl::Time now)>
+          record);
+  prometheus::Counter& BreachCounter(const BreachMetric& metric,
+                                     const std::string& team,
                                      const std::string& policy);
   prometheus::Counter& RecycledCounter(const std::string& reason);
 
@@ -225,6 +252,7 @@ class Router {
   const RouterOptions options_;
   DeadlineScheduler& timers_;
   DeadlineScheduler& warnings_;
+  DeadlineScheduler& first_touches_;
   std::function<void()> event_listener_;
 
   absl::Mutex engine_mu_ ABSL_ACQUIRED_BEFORE(labels_mu_);

@@ -9,6 +9,13 @@
 namespace handoff::routing {
 namespace {
 
+std::vector<std::string> IdsOf(const std::vector<DueTimer>& due) {
+  std::vector<std::string> ids;
+  ids.reserve(due.size());
+  for (const DueTimer& timer : due) ids.push_back(timer.id);
+  return ids;
+}
+
 // A safety net: rep changes, rejections and breaches drain the queue as
 // they happen.
 constexpr absl::Duration kQueuePassInterval = absl::Seconds(1);
@@ -64,20 +71,13 @@ absl::Status RoutingServer::Init(Metrics& metrics) {
       },
       [this](const std::vector<DueTimer>& due) { return OnTimersDue(due); },
       clock_, &metrics);
-  // Warnings have their own timers (and no metrics: the SLA timer gauges
-  // count accept deadlines).
-  warnings_ = std::make_unique<DeadlineScheduler>(
-      DeadlineScheduler::Options{},
-      [this](DeadlineScheduler::Sink add) {
-        return store_->LoadPendingWarnings(add);
-      },
-      [this](const std::vector<DueTimer>& due) { return OnWarningsDue(due); },
-      clock_, nullptr);
+  warnings_ = NewSlaTimers(SlaTimer::kWarning, &Router::WarnDue);
+  first_touches_ = NewSlaTimers(SlaTimer::kFirstTouch, &Router::FirstTouchDue);
   router_ = std::make_unique<Router>(
       *store_, *outbox_, clock_, metrics,
       RouterOptions{.accept_window = options_.accept_window,
                     .max_attempts = options_.max_attempts},
-      *timers_, *warnings_);
+      *timers_, *warnings_, *first_touches_);
   if (absl::Status s = router_->Load(); !s.ok()) return s;
   watch_hub_ = std::make_unique<WatchHub>(clock_);
   router_->SetEventListener([this] { watch_hub_->Notify(); });
@@ -109,10 +109,7 @@ absl::Status RoutingServer::DeliverLeadStage(const OutboxMessage& message) {
 }
 
 absl::Status RoutingServer::OnTimersDue(const std::vector<DueTimer>& due) {
-  std::vector<std::string> ids;
-  ids.reserve(due.size());
-  for (const DueTimer& timer : due) ids.push_back(timer.id);
-  absl::StatusOr<int> breached = router_->BreachDue(ids);
+  absl::StatusOr<int> breached = router_->BreachDue(IdsOf(due));
   // The scheduler logs the failure and fires the batch again later.
   if (!breached.ok()) return breached.status();
   // The reps who let these lapse have room for a queued lead now.
@@ -120,11 +117,18 @@ absl::Status RoutingServer::OnTimersDue(const std::vector<DueTimer>& due) {
   return absl::OkStatus();
 }
 
-absl::Status RoutingServer::OnWarningsDue(const std::vector<DueTimer>& due) {
-  std::vector<std::string> ids;
-  ids.reserve(due.size());
-  for (const DueTimer& timer : due) ids.push_back(timer.id);
-  return router_->WarnDue(ids).status();
+std::unique_ptr<DeadlineScheduler> RoutingServer::NewSlaTimers(
+    SlaTimer timer, SlaTimerHandler fire) {
+  // No metrics: the SLA timer gauges count accept deadlines.
+  return std::make_unique<DeadlineScheduler>(
+      DeadlineScheduler::Options{},
+      [this, timer](DeadlineScheduler::Sink add) {
+        return store_->LoadPendingTimers(timer, add);
+      },
+      [this, fire](const std::vector<DueTimer>& due) {
+        return (router_.get()->*fire)(IdsOf(due)).status();
+      },
+      clock_, nullptr);
 }
 
 void RoutingServer::DrainQueue() {
@@ -143,6 +147,7 @@ void RoutingServer::StartBackground() {
   outbox_->Start();
   timers_->Start();
   warnings_->Start();
+  first_touches_->Start();
   queue_thread_ = std::thread([this] { QueueLoop(); });
 }
 
@@ -157,6 +162,7 @@ void RoutingServer::StopBackground() {
   }
   queue_thread_.join();
   watch_hub_->Stop();
+  first_touches_->Stop();
   warnings_->Stop();
   timers_->Stop();
   outbox_->Stop();

@@ -63,7 +63,6 @@ class RoutingServer : public ServiceModule {
   Router& router() { return *router_; }
   RepDirectory& reps() { return *reps_; }
   DeadlineScheduler& timers() { return *timers_; }
-  DeadlineScheduler& warnings() { return *warnings_; }
   WatchHub& watch_hub() { return *watch_hub_; }
 
  private:
@@ -72,7 +71,12 @@ class RoutingServer : public ServiceModule {
   absl::Status DeliverLeadStage(const OutboxMessage& message);
   // The SLA timers' handler.
   absl::Status OnTimersDue(const std::vector<DueTimer>& due);
-  absl::Status OnWarningsDue(const std::vector<DueTimer>& due);
+  using SlaTimerHandler =
+      absl::StatusOr<int> (Router::*)(absl::Span<const std::string>);
+  // Timers for warnings or first touches, reloaded from the store and
+  // fired through `fire`.
+  std::unique_ptr<DeadlineScheduler> NewSlaTimers(SlaTimer timer,
+                                                  SlaTimerHandler fire);
   void DrainQueue();
   // Drains the queue and refreshes its gauges every second, and at once
   // when woken (breaches free capacity).
@@ -90,6 +94,7 @@ class RoutingServer : public ServiceModule {
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<DeadlineScheduler> timers_;
   std::unique_ptr<DeadlineScheduler> warnings_;
+  std::unique_ptr<DeadlineScheduler> first_touches_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<WatchHub> watch_hub_;
   std::unique_ptr<RepDirectory> reps_;

@@ -66,11 +66,38 @@ const std::vector<std::string>& Migrations() {
       "CREATE INDEX assignment_events_by_team ON assignment_events (team, seq)",
       "CREATE INDEX assignment_events_by_time ON assignment_events"
       " (event_time, seq)",
+      // First-touch timers still to fire: the due time while the accepted
+      // assignment waits for its first touch, 0 otherwise.
+      "ALTER TABLE assignments ADD COLUMN first_touch_due INTEGER NOT NULL"
+      " DEFAULT 0",
+      "CREATE INDEX assignments_by_first_touch_due ON assignments"
+      " (first_touch_due, id) WHERE first_touch_due > 0",
   };
   return *steps;
 }
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+// The first_touch_due column: set while an accepted assignment waits for a
+// first touch that has not come and has not been found late.
+int64_t FirstTouchDue(const v1::Assignment& a) {
+  const bool waiting = a.state() == v1::ASSIGNMENT_STATE_ACCEPTED &&
+                       a.has_first_touch_due_time() &&
+                       !a.has_first_touch_time() && !a.first_touch_breached();
+  return waiting ? Micros(FromProtoTime(a.first_touch_due_time())) : 0;
+}
+
+// The column an SLA timer's due time is kept in (0 when none is pending),
+// each with a partial index on (column, id).
+const char* TimerColumn(SlaTimer timer) {
+  switch (timer) {
+    case SlaTimer::kWarning:
+      return "warning_time";
+    case SlaTimer::kFirstTouch:
+      return "first_touch_due";
+  }
+  return "warning_time";
+}
 
 // "leads/x" -> "x"; names written by the router are always well formed.
 std::string_view IdOf(std::string_view name) {
@@ -252,11 +279,11 @@ absl::StatusOr<bool> RoutingStore::UpdateAssignmentIf(
   std::string body = assignment.SerializeAsString();
   absl::StatusOr<int64_t> changed = tx.Exec(
       "UPDATE assignments SET body = ?, state = ?,"
-      " warning_time = CASE WHEN ? = ? THEN warning_time ELSE 0 END"
-      " WHERE id = ? AND state = ?",
+      " warning_time = CASE WHEN ? = ? THEN warning_time ELSE 0 END,"
+      " first_touch_due = ? WHERE id = ? AND state = ?",
       {SqlBlob{body}, static_cast<int>(assignment.state()),
-       static_cast<int>(assignment.state()), kPending, id,
-       static_cast<int>(expected)});
+       static_cast<int>(assignment.state()), kPending,
+       FirstTouchDue(assignment), id, static_cast<int>(expected)});
   if (!changed.ok()) return changed.status();
   return *changed > 0;
 }
@@ -315,11 +342,12 @@ absl::Status RoutingStore::LoadPendingDeadlines(
       add);
 }
 
-absl::Status RoutingStore::LoadPendingWarnings(
+absl::Status RoutingStore::LoadPendingTimers(
+    SlaTimer timer,
     absl::FunctionRef<bool(std::string_view id, absl::Time due)> add) {
   return LoadPaged(
-      [this](Transaction& tx, const PendingDeadline& after, int limit) {
-        return PendingWarnings(tx, after, absl::InfiniteFuture(), limit);
+      [this, timer](Transaction& tx, const PendingDeadline& after, int limit) {
+        return PendingTimers(tx, timer, after, absl::InfiniteFuture(), limit);
       },
       add);
 }
@@ -452,14 +480,15 @@ absl::StatusOr<int> RoutingStore::OffersSince(Transaction& tx,
   return row->has_value() ? static_cast<int>((*row)->Int(0)) : 0;
 }
 
-absl::StatusOr<std::vector<PendingDeadline>> RoutingStore::PendingWarnings(
-    Transaction& tx, const PendingDeadline& after, absl::Time until,
-    int limit) {
-  absl::StatusOr<std::vector<SqlRow>> rows = tx.Query(
-      "SELECT id, warning_time FROM assignments WHERE warning_time > 0"
-      " AND (warning_time, id) > (?, ?) AND warning_time <= ?"
-      " ORDER BY warning_time, id LIMIT ?",
-      {Micros(after.due), after.id, Micros(until), limit});
+absl::StatusOr<std::vector<PendingDeadline>> RoutingStore::PendingTimers(
+    Transaction& tx, SlaTimer timer, const PendingDeadline& after,
+    absl::Time until, int limit) {
+  const char* column = TimerColumn(timer);
+  absl::StatusOr<std::vector<SqlRow>> rows =
+      tx.Query(absl::StrCat("SELECT id, ", column, " FROM assignments WHERE ",
+                            column, " > 0 AND (", column, ", id) > (?, ?) AND ",
+                            column, " <= ? ORDER BY ", column, ", id LIMIT ?"),
+               {Micros(after.due), after.id, Micros(until), limit});
   if (!rows.ok()) return rows.status();
   std::vector<PendingDeadline> out;
   out.reserve(rows->size());
@@ -469,13 +498,15 @@ absl::StatusOr<std::vector<PendingDeadline>> RoutingStore::PendingWarnings(
   return out;
 }
 
-absl::StatusOr<bool> RoutingStore::MarkWarned(
-    Transaction& tx, std::string_view id, const v1::Assignment& assignment) {
+absl::StatusOr<bool> RoutingStore::MarkTimerFired(
+    Transaction& tx, SlaTimer timer, std::string_view id,
+    const v1::Assignment& assignment) {
   std::string body = assignment.SerializeAsString();
+  const char* column = TimerColumn(timer);
   absl::StatusOr<int64_t> changed = tx.Exec(
-      "UPDATE assignments SET body = ?, warning_time = 0"
-      " WHERE id = ? AND state = ? AND warning_time > 0",
-      {SqlBlob{body}, id, kPending});
+      absl::StrCat("UPDATE assignments SET body = ?, ", column,
+                   " = 0 WHERE id = ? AND state = ? AND ", column, " > 0"),
+      {SqlBlob{body}, id, static_cast<int>(assignment.state())});
   if (!changed.ok()) return changed.status();
   return *changed > 0;
 }

@@ -66,6 +66,10 @@ struct PendingDeadline {
   absl::Time due = absl::InfinitePast();
 };
 
+// SLA timers besides the accept deadline: the warning while an offer is
+// pending, the first touch once it is accepted.
+enum class SlaTimer { kWarning, kFirstTouch };
+
 struct EventFilter {
   // reps/{rep}; empty means any.
   std::string rep;
@@ -135,8 +139,9 @@ class RoutingStore {
   // commit that follows the add, so its Cancel does too.
   absl::Status LoadPendingDeadlines(
       absl::FunctionRef<bool(std::string_view id, absl::Time due)> add);
-  // The same for SLA warnings not yet fired.
-  absl::Status LoadPendingWarnings(
+  // The same for SLA warnings or first-touch timers not yet fired.
+  absl::Status LoadPendingTimers(
+      SlaTimer timer,
       absl::FunctionRef<bool(std::string_view id, absl::Time due)> add);
   absl::StatusOr<std::vector<StoredAssignment>> ListAssignments(
       Transaction& tx, const AssignmentFilter& filter, const PageRequest& page);
@@ -162,14 +167,17 @@ class RoutingStore {
   absl::StatusOr<int> OffersSince(Transaction& tx, std::string_view rep_id,
                                   absl::Time since);
 
-  // SLA warnings not yet fired, as PendingDeadlines does for deadlines.
-  absl::StatusOr<std::vector<PendingDeadline>> PendingWarnings(
-      Transaction& tx, const PendingDeadline& after, absl::Time until,
-      int limit);
-  // Writes the warned assignment and clears its warning if it is still
-  // pending with a warning due; returns whether it did (fires once).
-  absl::StatusOr<bool> MarkWarned(Transaction& tx, std::string_view id,
-                                  const v1::Assignment& assignment);
+  // Warnings or first-touch timers not yet fired, as PendingDeadlines does
+  // for deadlines.
+  absl::StatusOr<std::vector<PendingDeadline>> PendingTimers(
+      Transaction& tx, SlaTimer timer, const PendingDeadline& after,
+      absl::Time until, int limit);
+  // Writes the assignment and clears its `timer` if it is still in the
+  // assignment's state with that timer due; returns whether it did (a timer
+  // fires once).
+  absl::StatusOr<bool> MarkTimerFired(Transaction& tx, SlaTimer timer,
+                                      std::string_view id,
+                                      const v1::Assignment& assignment);
 
   // The rule set with the highest version; none before the first apply.
   absl::StatusOr<std::optional<v1::RuleSet>> LoadRuleSet(Transaction& tx);

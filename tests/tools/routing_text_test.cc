@@ -191,6 +191,21 @@ TEST(FormatAssignmentDescriptionTest, FieldsLadderAndDecision) {
                              "picks\n"));
 }
 
+TEST(FormatAssignmentDescriptionTest, FirstTouchDueMissedAndDone) {
+  v1::Assignment a;
+  a.set_name("assignments/a3");
+  a.set_state(v1::ASSIGNMENT_STATE_ACCEPTED);
+  *a.mutable_first_touch_due_time() = Ts(kMonday + 3600);
+  a.set_first_touch_breached(true);
+  EXPECT_THAT(FormatAssignmentDescription(a),
+              HasSubstr("  first touch due   2026-03-02T10:00:00Z (missed)\n"));
+  *a.mutable_first_touch_time() = Ts(kMonday + 7200);
+  *a.mutable_time_to_first_touch() = Dur(5400);
+  EXPECT_THAT(FormatAssignmentDescription(a),
+              HasSubstr("  first touch       2026-03-02T11:00:00Z (1h30m "
+                        "business time after accept)\n"));
+}
+
 TEST(FormatAssignmentDescriptionTest, QueuedDecisionAndMissingParts) {
   v1::Assignment a;
   a.set_name("assignments/a3");

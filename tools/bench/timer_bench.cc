@@ -325,7 +325,8 @@ void BM_BreachLatenessThroughRouter(benchmark::State& state) {
           return router->BreachDue(ids).status();
         },
         clock, &metrics);
-    DeadlineScheduler warnings(
+    // Warnings and first touches: the default policy sets neither.
+    DeadlineScheduler idle(
         DeadlineScheduler::Options{},
         [](DeadlineScheduler::Sink) { return absl::OkStatus(); },
         [](const std::vector<DueTimer>&) { return absl::OkStatus(); }, clock,
@@ -333,7 +334,7 @@ void BM_BreachLatenessThroughRouter(benchmark::State& state) {
     router = std::make_unique<Router>(
         *store, outbox, clock, metrics,
         RouterOptions{.accept_window = kWindow, .max_attempts = 1}, timers,
-        warnings);
+        idle, idle);
     absl::Status status = (*db)->Write([&](Transaction& tx) {
       for (int i = 0; i < kReps; ++i) {
         const std::string id = NewId(now + absl::Microseconds(i));

@@ -806,6 +806,30 @@ absl::StatusOr<std::string> RepOrOffered(CommandContext& ctx,
   return a->rep();
 }
 
+// A command on one assignment by its rep (accept, touch): the assignment's
+// name, and --rep defaulting to the rep it was offered to.
+template <typename Request, typename Method>
+void AddRepAnswerCommand(CLI::App& group, CommandContext& ctx,
+                         const std::string& name, const std::string& help,
+                         Method method) {
+  struct Options {
+    std::string name, rep;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = AddLeafCommand(
+      group, name, help, ctx, [&ctx, o, method]() -> absl::Status {
+        Request req;
+        req.set_name(QualifyName("assignments", o->name));
+        auto rep = RepOrOffered(ctx, req.name(), o->rep);
+        if (!rep.ok()) return rep.status();
+        req.set_rep(*rep);
+        return PrintResult(ctx, ctx.connections->routing().Call(method, req));
+      });
+  cmd->add_option("name", o->name, "assignments/{id} or id")->required();
+  cmd->add_option("--rep", o->rep,
+                  "reps/{id} the assignment is with; default: its rep");
+}
+
 void AddAssignmentCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* group =
       app.add_subcommand("assignment", "offers of leads to reps and their SLA");
@@ -862,27 +886,13 @@ void AddAssignmentCommands(CLI::App& app, CommandContext& ctx) {
                     "PENDING, ACCEPTED, REJECTED, BREACHED, CONVERTED");
     AddPageOptions(cmd, o->page);
   }
-  {
-    struct Options {
-      std::string name, rep;
-    };
-    auto o = std::make_shared<Options>();
-    auto* cmd = AddLeafCommand(
-        *group, "accept", "accept an offered lead", ctx,
-        [&ctx, o]() -> absl::Status {
-          routing::v1::AcceptAssignmentRequest req;
-          req.set_name(QualifyName("assignments", o->name));
-          auto rep = RepOrOffered(ctx, req.name(), o->rep);
-          if (!rep.ok()) return rep.status();
-          req.set_rep(*rep);
-          return PrintResult(
-              ctx, ctx.connections->routing().Call(
-                       &LeadRoutingService::Stub::AcceptAssignment, req));
-        });
-    cmd->add_option("name", o->name, "assignments/{id} or id")->required();
-    cmd->add_option("--rep", o->rep,
-                    "reps/{id} accepting; default: the offered rep");
-  }
+  AddRepAnswerCommand<routing::v1::AcceptAssignmentRequest>(
+      *group, ctx, "accept", "accept an offered lead",
+      &LeadRoutingService::Stub::AcceptAssignment);
+  AddRepAnswerCommand<routing::v1::RecordFirstTouchRequest>(
+      *group, ctx, "touch",
+      "record the first contact with an accepted lead (first-touch SLA)",
+      &LeadRoutingService::Stub::RecordFirstTouch);
   {
     struct Options {
       std::string name, rep, reason, note;

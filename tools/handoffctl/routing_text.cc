@@ -241,8 +241,17 @@ std::string FormatAssignmentDescription(const v1::Assignment& a) {
                                                   " business time)")
                                    : "")
                 : "-"});
-  if (a.has_first_touch_due_time())
-    t.AddRow({"first touch due", FormatTimestamp(a.first_touch_due_time())});
+  if (a.has_first_touch_due_time()) {
+    t.AddRow({"first touch due",
+              absl::StrCat(FormatTimestamp(a.first_touch_due_time()),
+                           a.first_touch_breached() ? " (missed)" : "")});
+  }
+  if (a.has_first_touch_time()) {
+    t.AddRow({"first touch",
+              absl::StrCat(FormatTimestamp(a.first_touch_time()), " (",
+                           FormatDurationShort(ToAbsl(a.time_to_first_touch())),
+                           " business time after accept)")});
+  }
   if (a.has_close_time()) t.AddRow({"closed", FormatTimestamp(a.close_time())});
   if (a.reject_reason() != v1::REJECT_REASON_UNSPECIFIED) {
     t.AddRow(

@@ -42,11 +42,28 @@ class RoutingFixture : public testing::Test {
     NewRouter();
   }
 
+  std::unique_ptr<DeadlineScheduler> SlaTimers(
+      SlaTimer timer,
+      absl::StatusOr<int> (Router::*fire)(absl::Span<const std::string>)) {
+    return std::make_unique<DeadlineScheduler>(
+        DeadlineScheduler::Options{},
+        [this, timer](DeadlineScheduler::Sink add) {
+          return store_->LoadPendingTimers(timer, add);
+        },
+        [this, fire](const std::vector<DueTimer>& due) {
+          std::vector<std::string> ids;
+          for (const DueTimer& d : due) ids.push_back(d.id);
+          return (router_.get()->*fire)(ids).status();
+        },
+        clock_, nullptr);
+  }
+
   // A fresh Router (and empty timers) over the same store, as after a
   // restart.
   void NewRouter() {
     reps_.reset();
     router_.reset();
+    first_touches_.reset();
     warnings_.reset();
     timers_.reset();
     metrics_ = std::make_unique<Metrics>("routing");
@@ -61,19 +78,11 @@ class RoutingFixture : public testing::Test {
           return router_->BreachDue(ids).status();
         },
         clock_, metrics_.get());
-    warnings_ = std::make_unique<DeadlineScheduler>(
-        DeadlineScheduler::Options{},
-        [this](DeadlineScheduler::Sink add) {
-          return store_->LoadPendingWarnings(add);
-        },
-        [this](const std::vector<DueTimer>& due) {
-          std::vector<std::string> ids;
-          for (const DueTimer& timer : due) ids.push_back(timer.id);
-          return router_->WarnDue(ids).status();
-        },
-        clock_, nullptr);
-    router_ = std::make_unique<Router>(*store_, *outbox_, clock_, *metrics_,
-                                       options_, *timers_, *warnings_);
+    warnings_ = SlaTimers(SlaTimer::kWarning, &Router::WarnDue);
+    first_touches_ = SlaTimers(SlaTimer::kFirstTouch, &Router::FirstTouchDue);
+    router_ =
+        std::make_unique<Router>(*store_, *outbox_, clock_, *metrics_, options_,
+                                 *timers_, *warnings_, *first_touches_);
     ASSERT_TRUE(router_->Load().ok());
     reps_ = std::make_unique<RepDirectory>(*store_, clock_, *router_);
   }
@@ -226,6 +235,7 @@ class RoutingFixture : public testing::Test {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<DeadlineScheduler> timers_;
   std::unique_ptr<DeadlineScheduler> warnings_;
+  std::unique_ptr<DeadlineScheduler> first_touches_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<RepDirectory> reps_;
 };

@@ -346,3 +346,85 @@ TEST_F(RoutingServerTest, RuleSetWatchAndSlaReportOverGrpc) {
 
 }  // namespace
 }  // namespace handoff::routing
+
+namespace handoff::routing {
+namespace {
+
+// First touch over the wire, with the server's own timer threads: a missed
+// first touch is found by the timer, counted and recorded; the touch that
+// comes later is recorded as late; only the accepting rep may touch.
+TEST_F(RoutingServerTest, FirstTouchTimerAndRecordFirstTouchOverGrpc) {
+  const std::string a = CreateRep("A");
+  using Stub = v1::LeadRoutingService::Stub;
+  v1::ApplyRuleSetRequest apply;
+  v1::SlaPolicy& policy = *apply.mutable_rule_set()->add_sla_policies();
+  policy.set_name("touch");
+  *policy.mutable_accept_within() = ToProtoDuration(absl::Minutes(10));
+  *policy.mutable_first_touch_within() = ToProtoDuration(absl::Seconds(2));
+  v1::RoutingRule& fallback = *apply.mutable_rule_set()->mutable_fallback();
+  fallback.set_name("rules/everyone");
+  fallback.set_team("emea");
+  fallback.set_sla_policy("touch");
+  ASSERT_TRUE(client_->Call(&Stub::ApplyRuleSet, apply).ok());
+  module_->StartBackground();
+
+  absl::StatusOr<v1::RouteLeadResponse> routed = Route("leads/l1");
+  ASSERT_TRUE(routed.ok()) << routed.status();
+  const std::string name = routed->assignment().name();
+  v1::RecordFirstTouchRequest touch;
+  touch.set_name(name);
+  touch.set_rep(a);
+  EXPECT_EQ(client_->Call(&Stub::RecordFirstTouch, touch).status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "a pending offer cannot be touched";
+  v1::AcceptAssignmentRequest accept;
+  accept.set_name(name);
+  accept.set_rep(a);
+  absl::StatusOr<v1::Assignment> accepted =
+      client_->Call(&Stub::AcceptAssignment, accept);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_EQ(FromProtoTime(accepted->first_touch_due_time()),
+            clock_.Now() + absl::Seconds(2));
+
+  clock_.Advance(absl::Seconds(2));
+  v1::GetAssignmentRequest get;
+  get.set_name(name);
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  auto breached = [&] {
+    absl::StatusOr<v1::Assignment> now =
+        client_->Call(&Stub::GetAssignment, get);
+    return now.ok() && now->first_touch_breached();
+  };
+  while (!breached() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  ASSERT_TRUE(breached());
+  EXPECT_THAT(
+      metrics_.Render(),
+      HasSubstr("handoff_routing_first_touch_breaches_total{policy=\"touch\","
+                "team=\"emea\"} 1"));
+
+  v1::RecordFirstTouchRequest stranger = touch;
+  stranger.set_rep(CreateRep("B"));
+  absl::Status refused =
+      client_->Call(&Stub::RecordFirstTouch, stranger).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.message(), HasSubstr(a));
+
+  absl::StatusOr<v1::Assignment> touched =
+      client_->Call(&Stub::RecordFirstTouch, touch);
+  ASSERT_TRUE(touched.ok()) << touched.status();
+  module_->StopBackground();
+  EXPECT_EQ(touched->state(), v1::ASSIGNMENT_STATE_ACCEPTED);
+  EXPECT_EQ(touched->rep(), a) << "a late touch keeps the lead with the rep";
+  EXPECT_EQ(FromProtoTime(touched->first_touch_time()), clock_.Now());
+  ASSERT_GE(touched->sla_steps_size(), 2);
+  EXPECT_EQ(touched->sla_steps(touched->sla_steps_size() - 2).type(),
+            v1::SLA_STEP_TYPE_FIRST_TOUCH_BREACHED);
+  const v1::SlaStep& last = touched->sla_steps(touched->sla_steps_size() - 1);
+  EXPECT_EQ(last.type(), v1::SLA_STEP_TYPE_FIRST_TOUCHED);
+  EXPECT_THAT(last.detail(), HasSubstr("after the first-touch due time"));
+}
+
+}  // namespace
+}  // namespace handoff::routing

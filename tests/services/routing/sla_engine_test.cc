@@ -262,10 +262,11 @@ TEST_F(SlaEngineTest, PendingWarningsAndDailyCapsSurviveARestart) {
   NewRouter();  // as after kill -9
   std::vector<std::string> reloaded;
   ASSERT_TRUE(store_
-                  ->LoadPendingWarnings([&](std::string_view id, absl::Time) {
-                    reloaded.emplace_back(id);
-                    return true;
-                  })
+                  ->LoadPendingTimers(SlaTimer::kWarning,
+                                      [&](std::string_view id, absl::Time) {
+                                        reloaded.emplace_back(id);
+                                        return true;
+                                      })
                   .ok());
   ASSERT_EQ(reloaded.size(), 1u);
   EXPECT_EQ("assignments/" + reloaded[0], lead->assignment().name());
@@ -276,12 +277,167 @@ TEST_F(SlaEngineTest, PendingWarningsAndDailyCapsSurviveARestart) {
   EXPECT_EQ(*router_->WarnDue(reloaded), 1);
   reloaded.clear();
   ASSERT_TRUE(store_
-                  ->LoadPendingWarnings([&](std::string_view id, absl::Time) {
-                    reloaded.emplace_back(id);
-                    return true;
-                  })
+                  ->LoadPendingTimers(SlaTimer::kWarning,
+                                      [&](std::string_view id, absl::Time) {
+                                        reloaded.emplace_back(id);
+                                        return true;
+                                      })
                   .ok());
   EXPECT_TRUE(reloaded.empty()) << "a fired warning does not come back";
+}
+
+TEST_F(SlaEngineTest, FirstTouchCountsBusinessTimeAndOnlyTheFirstCounts) {
+  const std::string berlin =
+      AddRep("Berlin", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  v1::RuleSet rules = OfficeRules();
+  *rules.mutable_sla_policies(0)->mutable_first_touch_within() =
+      ToProtoDuration(absl::Hours(2));
+  ASSERT_TRUE(Apply(rules, 0).ok());
+  clock_.Set(Utc(2026, 12, 4, 15));  // a Friday
+  absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(lead.ok());
+  const std::string name = lead->assignment().name();
+  v1::RecordFirstTouchRequest touch;
+  touch.set_name(name);
+  touch.set_rep(berlin);
+  EXPECT_EQ(router_->RecordFirstTouch(touch).status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "not accepted yet";
+
+  // Accepted Friday 15:30: two business hours later is Monday 09:30.
+  clock_.Set(Utc(2026, 12, 4, 15, 30));
+  ASSERT_TRUE(Accept(name, berlin).ok());
+  EXPECT_EQ(FromProtoTime(Get(name).first_touch_due_time()),
+            Utc(2026, 12, 7, 9, 30));
+
+  v1::RecordFirstTouchRequest bad = touch;
+  bad.set_rep("");
+  EXPECT_EQ(router_->RecordFirstTouch(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad.set_rep("reps/nobody");
+  EXPECT_EQ(router_->RecordFirstTouch(bad).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  bad = touch;
+  bad.set_name("deals/x");
+  EXPECT_EQ(router_->RecordFirstTouch(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Get(name).sla_steps_size(), 2) << "rejected calls change nothing";
+
+  // Touched Monday 09:15: 1 h 45 min of business time after the accept.
+  clock_.Set(Utc(2026, 12, 7, 9, 15));
+  absl::StatusOr<v1::Assignment> touched = router_->RecordFirstTouch(touch);
+  ASSERT_TRUE(touched.ok()) << touched.status();
+  EXPECT_EQ(FromProtoTime(touched->first_touch_time()), clock_.Now());
+  EXPECT_EQ(FromProtoDuration(touched->time_to_first_touch()),
+            absl::Minutes(105));
+  EXPECT_FALSE(touched->first_touch_breached());
+  EXPECT_THAT(Steps(*touched),
+              testing::ElementsAre(v1::SLA_STEP_TYPE_OFFERED,
+                                   v1::SLA_STEP_TYPE_ACCEPTED,
+                                   v1::SLA_STEP_TYPE_FIRST_TOUCHED));
+  EXPECT_FALSE(touched->explanation().empty());
+
+  // A second touch returns the first; the timer has nothing left to do.
+  clock_.Set(Utc(2026, 12, 7, 11));
+  absl::StatusOr<v1::Assignment> again = router_->RecordFirstTouch(touch);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->first_touch_time().seconds(),
+            touched->first_touch_time().seconds());
+  const std::string id = name.substr(std::string("assignments/").size());
+  EXPECT_EQ(*router_->FirstTouchDue({id}), 0);
+  int touches = 0;
+  for (const v1::AssignmentEvent& e : Events()) {
+    if (e.type() == v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCHED) ++touches;
+    EXPECT_NE(e.type(), v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCH_BREACHED);
+  }
+  EXPECT_EQ(touches, 1);
+  bool pending = false;
+  ASSERT_TRUE(store_
+                  ->LoadPendingTimers(SlaTimer::kFirstTouch,
+                                      [&](std::string_view, absl::Time) {
+                                        pending = true;
+                                        return true;
+                                      })
+                  .ok());
+  EXPECT_FALSE(pending);
+}
+
+TEST_F(SlaEngineTest, AMissedFirstTouchIsRecordedOnceAcrossARestart) {
+  const std::string berlin =
+      AddRep("Berlin", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  v1::RuleSet rules = OfficeRules();
+  *rules.mutable_sla_policies(0)->mutable_first_touch_within() =
+      ToProtoDuration(absl::Hours(2));
+  ASSERT_TRUE(Apply(rules, 0).ok());
+  absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
+  ASSERT_TRUE(lead.ok());
+  const std::string name = lead->assignment().name();
+  clock_.Set(Utc(2026, 11, 30, 9, 45));
+  ASSERT_TRUE(Accept(name, berlin).ok());
+
+  NewRouter();  // as after kill -9: the timer comes back from the store
+  std::vector<std::string> reloaded;
+  ASSERT_TRUE(store_
+                  ->LoadPendingTimers(SlaTimer::kFirstTouch,
+                                      [&](std::string_view id, absl::Time due) {
+                                        EXPECT_EQ(due,
+                                                  Utc(2026, 11, 30, 11, 45));
+                                        reloaded.emplace_back(id);
+                                        return true;
+                                      })
+                  .ok());
+  ASSERT_EQ(reloaded.size(), 1u);
+  EXPECT_EQ("assignments/" + reloaded[0], name);
+
+  clock_.Set(Utc(2026, 11, 30, 11, 44));
+  EXPECT_EQ(*router_->FirstTouchDue(reloaded), 0) << "not yet";
+  clock_.Set(Utc(2026, 11, 30, 11, 45));
+  EXPECT_EQ(*router_->FirstTouchDue(reloaded), 1);
+  EXPECT_EQ(*router_->FirstTouchDue(reloaded), 0)
+      << "a second firing changes nothing";
+
+  v1::Assignment late = Get(name);
+  EXPECT_TRUE(late.first_touch_breached());
+  EXPECT_EQ(late.state(), v1::ASSIGNMENT_STATE_ACCEPTED);
+  EXPECT_EQ(late.rep(), berlin);
+  EXPECT_THAT(Steps(late),
+              testing::ElementsAre(v1::SLA_STEP_TYPE_OFFERED,
+                                   v1::SLA_STEP_TYPE_ACCEPTED,
+                                   v1::SLA_STEP_TYPE_FIRST_TOUCH_BREACHED));
+  int breaches = 0;
+  for (const v1::AssignmentEvent& e : Events()) {
+    if (e.type() == v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCH_BREACHED) {
+      ++breaches;
+      EXPECT_EQ(e.rep(), berlin);
+    }
+  }
+  EXPECT_EQ(breaches, 1);
+  double counted = -1;
+  for (const prometheus::MetricFamily& family :
+       metrics_->registry().Collect()) {
+    if (family.name != "handoff_routing_first_touch_breaches_total") continue;
+    ASSERT_EQ(family.metric.size(), 1u);
+    counted = family.metric[0].counter.value;
+  }
+  EXPECT_EQ(counted, 1);
+  // The accept deadline's breach counter is another family.
+  for (const prometheus::MetricFamily& family :
+       metrics_->registry().Collect()) {
+    if (family.name == "handoff_routing_sla_breaches_total") {
+      EXPECT_TRUE(family.metric.empty());
+    }
+  }
+
+  clock_.Set(Utc(2026, 11, 30, 13));
+  v1::RecordFirstTouchRequest touch;
+  touch.set_name(name);
+  touch.set_rep(berlin);
+  absl::StatusOr<v1::Assignment> touched = router_->RecordFirstTouch(touch);
+  ASSERT_TRUE(touched.ok()) << touched.status();
+  EXPECT_EQ(FromProtoDuration(touched->time_to_first_touch()),
+            absl::Minutes(195));
+  EXPECT_THAT(touched->sla_steps(3).detail(),
+              HasSubstr("after the first-touch due time"));
 }
 
 TEST_F(SlaEngineTest, BreachReassignsThenRecyclesWhenAttemptsRunOut) {
