@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <thread>
+
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "handoff/persona/v1/persona.pb.h"
 
@@ -209,6 +212,36 @@ TEST_F(OutboxTest, AnUnavailableDestinationIsNotTriedAgainInThePass) {
   }
   EXPECT_EQ(*one_at_a_time.DeliverPending(), 0);
   EXPECT_EQ(calls, 1);
+}
+
+// Stop() returns while messages keep coming, and every message is either
+// delivered or still stored: none is lost.
+TEST_F(OutboxTest, StopDuringABusyPassLosesNothing) {
+  absl::Mutex mu;
+  int delivered = 0;
+  outbox_->RegisterHandler("persona", "Get", [&](const OutboxMessage&) {
+    absl::MutexLock lock(&mu);
+    ++delivered;
+    return absl::OkStatus();
+  });
+  outbox_->Start();
+  constexpr int kSent = 300;
+  std::thread producer([&] {
+    for (int i = 0; i < kSent; ++i) {
+      ASSERT_TRUE(Send("persona", "p", absl::StrCat("k", i % 37)).ok());
+    }
+  });
+  {
+    absl::MutexLock lock(&mu);
+    auto some = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return delivered > 0; };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&some), absl::Seconds(30)));
+  }
+  outbox_->Stop();
+  producer.join();
+  absl::StatusOr<std::vector<OutboxMessage>> left = outbox_->Pending();
+  ASSERT_TRUE(left.ok());
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(delivered + static_cast<int>(left->size()), kSent);
 }
 
 }  // namespace
