@@ -72,6 +72,18 @@ const std::vector<std::string>& Migrations() {
       " DEFAULT 0",
       "CREATE INDEX assignments_by_first_touch_due ON assignments"
       " (first_touch_due, id) WHERE first_touch_due > 0",
+      // The queue's length, kept by triggers: a newly queued lead's position
+      // without counting the whole queue.
+      "CREATE TABLE routing_queue_size (id INTEGER PRIMARY KEY CHECK (id = 1),"
+      " entries INTEGER NOT NULL)",
+      "INSERT INTO routing_queue_size (id, entries)"
+      " SELECT 1, COUNT(*) FROM routing_queue",
+      "CREATE TRIGGER routing_queue_size_up AFTER INSERT ON routing_queue"
+      " BEGIN UPDATE routing_queue_size SET entries = entries + 1"
+      " WHERE id = 1; END",
+      "CREATE TRIGGER routing_queue_size_down AFTER DELETE ON routing_queue"
+      " BEGIN UPDATE routing_queue_size SET entries = entries - 1"
+      " WHERE id = 1; END",
   };
   return *steps;
 }
@@ -429,8 +441,11 @@ absl::StatusOr<std::optional<QueuedLead>> RoutingStore::FindQueued(
 absl::StatusOr<int> RoutingStore::QueuePosition(Transaction& tx,
                                                 std::string_view lead_id) {
   absl::StatusOr<std::optional<SqlRow>> row = tx.QueryOne(
-      "SELECT COUNT(*) FROM routing_queue WHERE seq <="
-      " (SELECT seq FROM routing_queue WHERE lead = ?)",
+      // Counts the entries behind the lead (none for the one just queued).
+      "SELECT (SELECT entries FROM routing_queue_size WHERE id = 1)"
+      " - (SELECT COUNT(*) FROM routing_queue WHERE seq >"
+      " (SELECT seq FROM routing_queue WHERE lead = ?1))"
+      " WHERE EXISTS (SELECT 1 FROM routing_queue WHERE lead = ?1)",
       {lead_id});
   if (!row.ok()) return row.status();
   return row->has_value() ? static_cast<int>((*row)->Int(0)) : 0;

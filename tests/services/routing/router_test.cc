@@ -174,6 +174,56 @@ TEST_F(RouterTest, RequestIdReplaysTheFirstResultAndANewOneStartsANewRound) {
   EXPECT_EQ(CountAssignments(), 2);
 }
 
+// Positions come from the queue's length (kept by triggers) less the
+// entries behind the lead, so they must stay exact when leads leave from
+// the middle and after a restart.
+TEST_F(RouterTest, QueuePositionsStayExactWhenLeadsLeaveFromTheMiddle) {
+  auto enqueue = [&](const std::string& lead) {
+    QueuedLead entry;
+    entry.lead_id = lead;
+    entry.request.set_lead("leads/" + lead);
+    entry.enqueue_time = clock_.Now();
+    return db_->Write(
+        [&](Transaction& tx) { return store_->Enqueue(tx, entry); });
+  };
+  auto position = [&](const std::string& lead) {
+    int out = -1;
+    EXPECT_TRUE(db_->Read([&](Transaction& tx) -> absl::Status {
+                     absl::StatusOr<int> p = store_->QueuePosition(tx, lead);
+                     if (!p.ok()) return p.status();
+                     out = *p;
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    return out;
+  };
+  for (const char* lead : {"a", "b", "c", "d"}) ASSERT_TRUE(enqueue(lead).ok());
+  EXPECT_EQ(position("a"), 1);
+  EXPECT_EQ(position("d"), 4);
+  ASSERT_TRUE(
+      db_->Write([&](Transaction& tx) { return store_->Dequeue(tx, "b"); })
+          .ok());
+  EXPECT_EQ(position("a"), 1);
+  EXPECT_EQ(position("c"), 2);
+  EXPECT_EQ(position("d"), 3);
+  EXPECT_EQ(position("b"), 0) << "not queued";
+  // A rolled-back enqueue leaves the count as it was.
+  EXPECT_FALSE(db_->Write([&](Transaction& tx) -> absl::Status {
+                    QueuedLead entry;
+                    entry.lead_id = "e";
+                    entry.request.set_lead("leads/e");
+                    if (absl::Status s = store_->Enqueue(tx, entry); !s.ok()) {
+                      return s;
+                    }
+                    return absl::AbortedError("rolled back");
+                  })
+                   .ok());
+  ASSERT_TRUE(enqueue("f").ok());
+  EXPECT_EQ(position("f"), 4);
+  NewRouter();
+  EXPECT_EQ(position("f"), 4);
+}
+
 TEST_F(RouterTest, QueuedLeadsWaitInOrderAndDrainWhenARepBecomesAvailable) {
   const std::string a = AddRep("A", 1, v1::REP_STATUS_AWAY);
   absl::StatusOr<v1::RouteLeadResponse> l1 = Route("leads/l1");
