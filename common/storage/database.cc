@@ -230,9 +230,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   for (const char* pragma :
        {in_memory ? "PRAGMA journal_mode=MEMORY" : "PRAGMA journal_mode=WAL",
         "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY",
-        // Hot pages stay in the process: fewer preads and copies per call.
-        "PRAGMA cache_size=-65536", "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=5000",
+        // SQLite's default page cache (2 MB): with 64 MB every COMMIT spent
+        // about 12 % of campaign's CPU in sqlite3BtreeCommitPhaseTwo.
+        "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000",
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"}) {
     absl::Status status = db->ExecRaw(pragma);
