@@ -229,4 +229,11 @@ void DeadlineIndex::MaybeCompact() {
   }
 }
 
+std::vector<std::string> TimerIds(const std::vector<DueTimer>& due) {
+  std::vector<std::string> ids;
+  ids.reserve(due.size());
+  for (const DueTimer& timer : due) ids.push_back(timer.id);
+  return ids;
+}
+
 }  // namespace handoff::routing

@@ -35,6 +35,9 @@ struct DueTimer {
   friend bool operator==(const DueTimer&, const DueTimer&) = default;
 };
 
+// The ids of `due`, in order: what the router's timer handlers take.
+std::vector<std::string> TimerIds(const std::vector<DueTimer>& due);
+
 // The pending SLA timers of one process: (due time, timer id) pairs, at most
 // one per id, earliest first.
 //

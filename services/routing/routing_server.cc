@@ -9,13 +9,6 @@
 namespace handoff::routing {
 namespace {
 
-std::vector<std::string> IdsOf(const std::vector<DueTimer>& due) {
-  std::vector<std::string> ids;
-  ids.reserve(due.size());
-  for (const DueTimer& timer : due) ids.push_back(timer.id);
-  return ids;
-}
-
 // A safety net: rep changes, rejections and breaches drain the queue as
 // they happen.
 constexpr absl::Duration kQueuePassInterval = absl::Seconds(1);
@@ -109,7 +102,7 @@ absl::Status RoutingServer::DeliverLeadStage(const OutboxMessage& message) {
 }
 
 absl::Status RoutingServer::OnTimersDue(const std::vector<DueTimer>& due) {
-  absl::StatusOr<int> breached = router_->BreachDue(IdsOf(due));
+  absl::StatusOr<int> breached = router_->BreachDue(TimerIds(due));
   // The scheduler logs the failure and fires the batch again later.
   if (!breached.ok()) return breached.status();
   // The reps who let these lapse have room for a queued lead now.
@@ -126,7 +119,7 @@ std::unique_ptr<DeadlineScheduler> RoutingServer::NewSlaTimers(
         return store_->LoadPendingTimers(timer, add);
       },
       [this, fire](const std::vector<DueTimer>& due) {
-        return (router_.get()->*fire)(IdsOf(due)).status();
+        return (router_.get()->*fire)(TimerIds(due)).status();
       },
       clock_, nullptr);
 }

@@ -319,10 +319,7 @@ void BM_BreachLatenessThroughRouter(benchmark::State& state) {
         DeadlineScheduler::Options{},
         [](DeadlineScheduler::Sink) { return absl::OkStatus(); },
         [&](const std::vector<DueTimer>& due) {
-          std::vector<std::string> ids;
-          ids.reserve(due.size());
-          for (const DueTimer& timer : due) ids.push_back(timer.id);
-          return router->BreachDue(ids).status();
+          return router->BreachDue(TimerIds(due)).status();
         },
         clock, &metrics);
     // Warnings and first touches: the default policy sets neither.

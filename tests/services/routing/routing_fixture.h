@@ -51,9 +51,7 @@ class RoutingFixture : public testing::Test {
           return store_->LoadPendingTimers(timer, add);
         },
         [this, fire](const std::vector<DueTimer>& due) {
-          std::vector<std::string> ids;
-          for (const DueTimer& d : due) ids.push_back(d.id);
-          return (router_.get()->*fire)(ids).status();
+          return (router_.get()->*fire)(TimerIds(due)).status();
         },
         clock_, nullptr);
   }
@@ -73,9 +71,7 @@ class RoutingFixture : public testing::Test {
           return store_->LoadPendingDeadlines(add);
         },
         [this](const std::vector<DueTimer>& due) {
-          std::vector<std::string> ids;
-          for (const DueTimer& timer : due) ids.push_back(timer.id);
-          return router_->BreachDue(ids).status();
+          return router_->BreachDue(TimerIds(due)).status();
         },
         clock_, metrics_.get());
     warnings_ = SlaTimers(SlaTimer::kWarning, &Router::WarnDue);

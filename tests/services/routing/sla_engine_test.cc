@@ -77,6 +77,14 @@ class SlaEngineTest : public RoutingFixture {
     return rules;
   }
 
+  // The same with a first touch due 2 business hours after accept.
+  v1::RuleSet OfficeRulesWithFirstTouch() {
+    v1::RuleSet rules = OfficeRules();
+    *rules.mutable_sla_policies(0)->mutable_first_touch_within() =
+        ToProtoDuration(absl::Hours(2));
+    return rules;
+  }
+
   absl::StatusOr<v1::RuleSet> Apply(const v1::RuleSet& rules,
                                     int64_t expected_version,
                                     bool validate_only = false) {
@@ -289,10 +297,7 @@ TEST_F(SlaEngineTest, PendingWarningsAndDailyCapsSurviveARestart) {
 TEST_F(SlaEngineTest, FirstTouchCountsBusinessTimeAndOnlyTheFirstCounts) {
   const std::string berlin =
       AddRep("Berlin", 5, v1::REP_STATUS_AVAILABLE, "dach");
-  v1::RuleSet rules = OfficeRules();
-  *rules.mutable_sla_policies(0)->mutable_first_touch_within() =
-      ToProtoDuration(absl::Hours(2));
-  ASSERT_TRUE(Apply(rules, 0).ok());
+  ASSERT_TRUE(Apply(OfficeRulesWithFirstTouch(), 0).ok());
   clock_.Set(Utc(2026, 12, 4, 15));  // a Friday
   absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
   ASSERT_TRUE(lead.ok());
@@ -365,10 +370,7 @@ TEST_F(SlaEngineTest, FirstTouchCountsBusinessTimeAndOnlyTheFirstCounts) {
 TEST_F(SlaEngineTest, AMissedFirstTouchIsRecordedOnceAcrossARestart) {
   const std::string berlin =
       AddRep("Berlin", 5, v1::REP_STATUS_AVAILABLE, "dach");
-  v1::RuleSet rules = OfficeRules();
-  *rules.mutable_sla_policies(0)->mutable_first_touch_within() =
-      ToProtoDuration(absl::Hours(2));
-  ASSERT_TRUE(Apply(rules, 0).ok());
+  ASSERT_TRUE(Apply(OfficeRulesWithFirstTouch(), 0).ok());
   absl::StatusOr<v1::RouteLeadResponse> lead = RouteFrom("leads/l1", "DE");
   ASSERT_TRUE(lead.ok());
   const std::string name = lead->assignment().name();
