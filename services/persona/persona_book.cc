@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "common/errors.h"
 #include "common/ids.h"
 #include "common/listing.h"
+#include "common/logging.h"
 #include "common/proto_time.h"
 #include "common/storage/idempotency.h"
 #include "common/strings.h"
@@ -245,7 +247,48 @@ PersonaBook::PersonaBook(Database& db, const Clock& clock, Metrics& metrics)
     : db_(db),
       clock_(clock),
       matches_total_(metrics.Counter("handoff_persona_matches_total",
-                                     "MatchPersona requests evaluated.")) {}
+                                     "MatchPersona requests evaluated.")) {
+  // Outside any RPC: returns once what it read is durable.
+  absl::StatusOr<PersonaList> loaded = ReadPersonas();
+  if (loaded.ok()) {
+    absl::MutexLock lock(&personas_mu_);
+    personas_ = *std::move(loaded);
+  } else {
+    Log(LogLevel::kWarning, "persona.list_load_failed",
+        {{"error", loaded.status().ToString()}});
+  }
+}
+
+absl::StatusOr<PersonaBook::PersonaList> PersonaBook::ReadPersonas() {
+  PersonaList personas;
+  absl::Status status = db_.Read([&](Transaction& tx) -> absl::Status {
+    absl::StatusOr<std::vector<v1::Persona>> all = store_.All(tx);
+    if (!all.ok()) return all.status();
+    personas =
+        std::make_shared<const std::vector<v1::Persona>>(*std::move(all));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return personas;
+}
+
+void PersonaBook::PublishAfterCommit(Transaction& tx) {
+  absl::StatusOr<std::vector<v1::Persona>> all = store_.All(tx);
+  PersonaList next =
+      all.ok()
+          ? std::make_shared<const std::vector<v1::Persona>>(*std::move(all))
+          : nullptr;
+  // Hooks run in commit order, so the last change published is the latest.
+  tx.AfterCommit([this, next = std::move(next)] {
+    absl::MutexLock lock(&personas_mu_);
+    personas_ = next;
+  });
+}
+
+PersonaBook::PersonaList PersonaBook::Personas() {
+  absl::MutexLock lock(&personas_mu_);
+  return personas_;
+}
 
 absl::StatusOr<v1::Persona> PersonaBook::Create(
     const v1::CreatePersonaRequest& request) {
@@ -262,6 +305,7 @@ absl::StatusOr<v1::Persona> PersonaBook::Create(
         *created.mutable_update_time() = ToProtoTime(now);
         created.set_etag(NewEtag());
         if (absl::Status s = store_.Insert(tx, id, created); !s.ok()) return s;
+        PublishAfterCommit(tx);
         return created;
       });
 }
@@ -350,7 +394,9 @@ absl::StatusOr<v1::Persona> PersonaBook::Update(
     }
     *updated.mutable_update_time() = ToProtoTime(clock_.Now());
     updated.set_etag(NewEtag());
-    return store_.Replace(tx, *id, updated);
+    if (absl::Status s = store_.Replace(tx, *id, updated); !s.ok()) return s;
+    PublishAfterCommit(tx);
+    return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return updated;
@@ -368,7 +414,9 @@ absl::Status PersonaBook::Delete(const v1::DeletePersonaRequest& request) {
     if (!request.etag().empty() && request.etag() != etag) {
       return StaleEtag(request.name(), request.etag(), etag);
     }
-    return store_.Remove(tx, *id).status();
+    if (absl::Status s = store_.Remove(tx, *id).status(); !s.ok()) return s;
+    PublishAfterCommit(tx);
+    return absl::OkStatus();
   });
 }
 
@@ -384,20 +432,17 @@ absl::StatusOr<v1::MatchPersonaResponse> PersonaBook::Match(
   v1::LeadProfile profile = request.profile();
   if (absl::Status s = ValidateProfile(profile); !s.ok()) return s;
 
-  // Personas are few, so each match reads them all.
-  std::vector<v1::Persona> personas;
-  absl::Status status = db_.Read([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<std::vector<v1::Persona>> all = store_.All(tx);
-    if (!all.ok()) return all.status();
-    personas = *std::move(all);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  PersonaList personas = Personas();
+  if (personas == nullptr) {
+    absl::StatusOr<PersonaList> read = ReadPersonas();
+    if (!read.ok()) return read.status();
+    personas = *std::move(read);
+  }
   matches_total_.Increment();
 
   v1::MatchPersonaResponse response;
   for (v1::PersonaMatch& match : RankPersonas(
-           personas, profile, request.min_score(), request.max_results())) {
+           *personas, profile, request.min_score(), request.max_results())) {
     *response.add_matches() = std::move(match);
   }
   return response;

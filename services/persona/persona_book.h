@@ -2,8 +2,12 @@
 
 #include <prometheus/counter.h>
 
+#include <memory>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/storage/database.h"
@@ -28,10 +32,21 @@ class PersonaBook {
       const v1::MatchPersonaRequest& request);
 
  private:
+  using PersonaList = std::shared_ptr<const std::vector<v1::Persona>>;
+
+  // Every persona, read in the transaction that changed them and published
+  // once that change is durable: MatchPersona ranks them without a read.
+  void PublishAfterCommit(Transaction& tx);
+  PersonaList Personas();
+  absl::StatusOr<PersonaList> ReadPersonas();
+
   Database& db_;
   const Clock& clock_;
   PersonaStore store_;
   prometheus::Counter& matches_total_;
+  absl::Mutex personas_mu_;
+  // Null only after a failed read of the table: Match then reads it itself.
+  PersonaList personas_ ABSL_GUARDED_BY(personas_mu_);
 };
 
 }  // namespace handoff::persona

@@ -520,6 +520,57 @@ TEST_F(PersonaBookTest, MatchRanksStoredPersonas) {
   EXPECT_EQ(MatchesTotal(), 3);
 }
 
+// Match ranks the personas as of the last committed change, without reading
+// the table: every change, and only a change that commits, shows at once.
+TEST_F(PersonaBookTest, MatchFollowsEveryCommittedChangeAndARestart) {
+  v1::MatchPersonaRequest request;
+  request.mutable_profile()->set_industry("software");
+  auto matched = [&]() -> std::vector<std::pair<std::string, int>> {
+    absl::StatusOr<v1::MatchPersonaResponse> response = book_->Match(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    std::vector<std::pair<std::string, int>> out;
+    if (!response.ok()) return out;
+    for (const v1::PersonaMatch& m : response->matches()) {
+      out.emplace_back(m.persona(), m.score());
+    }
+    return out;
+  };
+  v1::Persona persona = ValidPersona("VP Engineering");
+  persona.mutable_criteria()->clear_min_employees();
+  persona.mutable_criteria()->clear_max_employees();
+  persona.mutable_criteria()->clear_countries();
+  persona.mutable_criteria()->clear_title_keywords();
+  persona.mutable_criteria()->clear_seniorities();
+  EXPECT_THAT(matched(), IsEmpty());
+  v1::Persona created = MustCreate(persona);
+  EXPECT_THAT(matched(), ElementsAre(std::make_pair(created.name(), 100)));
+
+  v1::Persona patch;
+  patch.set_name(created.name());
+  patch.mutable_criteria()->add_industries("retail");
+  absl::StatusOr<v1::Persona> updated = Update(patch, {"criteria"});
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_THAT(matched(), ElementsAre(std::make_pair(created.name(), 0)));
+
+  // A change that fails is not seen.
+  patch.mutable_criteria()->clear_industries();
+  patch.mutable_criteria()->add_industries("software");
+  patch.set_etag("stale");
+  EXPECT_EQ(Update(patch, {"criteria"}).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_THAT(matched(), ElementsAre(std::make_pair(created.name(), 0)));
+  EXPECT_EQ(Delete(created.name(), "stale").code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(matched(), ElementsAre(std::make_pair(created.name(), 0)));
+
+  // A new book over the same store (a restart) starts from what is stored.
+  v1::Persona other = MustCreate(ValidPersona("Second"));
+  book_ = std::make_unique<PersonaBook>(*db_, clock_, metrics_);
+  EXPECT_THAT(matched(), ElementsAre(std::make_pair(other.name(), 30),
+                                     std::make_pair(created.name(), 0)));
+  ASSERT_TRUE(Delete(created.name()).ok());
+  EXPECT_THAT(matched(), ElementsAre(std::make_pair(other.name(), 30)));
+}
+
 TEST_F(PersonaBookTest, MatchValidatesRequest) {
   MustCreate(ValidPersona("VP Engineering"));
   v1::MatchPersonaRequest request;
