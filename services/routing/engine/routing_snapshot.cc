@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -899,11 +900,23 @@ absl::StatusOr<std::string> RoutingSnapshot::PoolManager(
     std::string_view key) const {
   std::optional<int32_t> pool_index = FindPool(key);
   if (!pool_index.has_value()) return NotFound(key);
+  // Ordered by name, so a tie goes to the first manager by name.
+  std::map<std::string_view, int> named;
   for (const MemberHot& member : pools_[*pool_index].members) {
-    const v1::Rep& rep = reps_[member.slot].rep;
-    if (!rep.manager().empty()) return rep.manager();
+    const std::string& manager = reps_[member.slot].rep.manager();
+    if (!manager.empty() && FindRepProto(manager) != nullptr) {
+      ++named[manager];
+    }
   }
-  return std::string();
+  std::string_view chosen;
+  int most = 0;
+  for (const auto& [manager, members] : named) {
+    if (members > most) {
+      chosen = manager;
+      most = members;
+    }
+  }
+  return std::string(chosen);
 }
 
 std::vector<std::string> RoutingSnapshot::RepNames() const {

@@ -181,8 +181,10 @@ class RoutingSnapshot {
   // The rep as last upserted, or null.
   const v1::Rep* FindRepProto(std::string_view rep) const;
   absl::StatusOr<RepLoad> LoadOf(std::string_view rep) const;
-  // The manager of the first member (by rep) that names one; empty when
-  // none does. SLA escalations of a queued lead go there.
+  // The manager most members of the pool name (a tie: the first by name),
+  // counting only managers who are reps themselves; empty when there is
+  // none. A queued lead's escalation goes there: there is no rep yet whose
+  // own manager it could be.
   absl::StatusOr<std::string> PoolManager(std::string_view pool) const;
   // Every rep, sorted.
   std::vector<std::string> RepNames() const;

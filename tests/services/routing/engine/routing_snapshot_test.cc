@@ -604,6 +604,34 @@ TEST(RoutingSnapshotTest, TheRulesSlaPolicyAndPriorityComeWithTheDecision) {
   EXPECT_EQ(d.explanation().sla_policy(), "fast");
 }
 
+v1::Rep Managed(std::string_view id, std::string_view manager_id) {
+  v1::Rep rep = Rep(id, "emea");
+  rep.set_manager(absl::StrCat("reps/", Sv(manager_id)));
+  return rep;
+}
+
+TEST(RoutingSnapshotTest, APoolsManagerIsTheOneMostMembersName) {
+  const v1::RuleSet set = RuleSetOf({TeamRule("emea", "emea")});
+  // "ghost" is named by most members but is not a rep: it cannot take a
+  // lead, so it does not count.
+  RoutingSnapshot snap =
+      Build(set, Inputs({Managed("a", "zoe"), Managed("b", "max"),
+                         Managed("c", "zoe"), Managed("d", "ghost"),
+                         Managed("e", "ghost"), Managed("f", "ghost"),
+                         Rep("max", "managers"), Rep("zoe", "managers")}));
+  EXPECT_EQ(*snap.PoolManager("teams/emea"), "reps/zoe");
+
+  // A tie goes to the first by name, whatever the members' order.
+  snap = Build(set, Inputs({Managed("a", "zoe"), Managed("b", "max"),
+                            Rep("max", "managers"), Rep("zoe", "managers")}));
+  EXPECT_EQ(*snap.PoolManager("teams/emea"), "reps/max");
+
+  snap = Build(set, Inputs({Managed("a", "ghost"), Rep("b", "emea")}));
+  EXPECT_EQ(*snap.PoolManager("teams/emea"), "");
+  EXPECT_EQ(snap.PoolManager("teams/nobody").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(RoutingSnapshotTest, BuildRejectsInvalidInput) {
   EXPECT_EQ(RoutingSnapshot::Build(v1::RuleSet(), {}).status().code(),
             absl::StatusCode::kInvalidArgument);
