@@ -14,8 +14,10 @@ constexpr int kPending = v1::ASSIGNMENT_STATE_PENDING;
 constexpr int kAccepted = v1::ASSIGNMENT_STATE_ACCEPTED;
 constexpr int kBreached = v1::ASSIGNMENT_STATE_BREACHED;
 
+}  // namespace
+
 // Step i is schema version i + 1: append, never edit a released step.
-const std::vector<std::string>& Migrations() {
+const std::vector<std::string>& RoutingMigrations() {
   static const auto* steps = new std::vector<std::string>{
       "CREATE TABLE reps (id TEXT PRIMARY KEY, body BLOB NOT NULL,"
       " team TEXT NOT NULL, status INTEGER NOT NULL)",
@@ -87,6 +89,8 @@ const std::vector<std::string>& Migrations() {
   };
   return *steps;
 }
+
+namespace {
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
@@ -201,7 +205,8 @@ std::string Where(
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RoutingStore>> RoutingStore::Open(Database& db) {
-  if (absl::Status s = db.Migrate("routing", Migrations()); !s.ok()) return s;
+  if (absl::Status s = db.Migrate("routing", RoutingMigrations()); !s.ok())
+    return s;
   return std::unique_ptr<RoutingStore>(new RoutingStore(db));
 }
 
