@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_format.h"
 #include "common/metrics/grpc_metrics.h"
-#include "common/storage/database.h"
 
 namespace handoff {
 namespace {
@@ -90,9 +89,6 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
 }
 
 void SetCallDeadline(grpc::ClientContext* ctx, absl::Duration timeout) {
-  // An outgoing call may carry what this thread read or wrote; it must not
-  // leave the process before that is durable.
-  DeferredDurability::AwaitCurrent();
   const absl::Time deadline =
       std::min(absl::Now() + timeout, ScopedCallDeadline::Current());
   if (deadline == absl::InfiniteFuture()) return;

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/clients/deadline.h"
 #include "common/server/grpc_status.h"
+#include "common/storage/database.h"
 #include "handoff/campaign/v1/campaign.grpc.pb.h"
 #include "handoff/deal/v1/deal.grpc.pb.h"
 #include "handoff/persona/v1/persona.grpc.pb.h"
@@ -37,8 +38,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            const ClientOptions& options);
 
 // Sets the context's deadline: now + timeout, or the served call's deadline
-// when that is sooner. Call it just before the call: it first waits until
-// what the served call has written or read is durable.
+// when that is sooner.
 void SetCallDeadline(grpc::ClientContext* ctx, absl::Duration timeout);
 
 // A typed client: Call(&Stub::Method, request) with deadline and status
@@ -51,8 +51,34 @@ class ServiceClient {
         stub_(Service::NewStub(MakeChannel(
             target, std::string(Service::service_full_name()), options))) {}
 
+  // The request may carry what the served call wrote or read, and the
+  // destination may keep it: the call leaves once that is durable.
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(
+      grpc::Status (Service::Stub::*method)(grpc::ClientContext*,
+                                            const Request&, Response*),
+      const Request& request) const {
+    DeferredDurability::AwaitCurrent();
+    return Send(method, request);
+  }
+
+  // For a method that changes nothing at the destination: nothing there can
+  // outlive a crash of this process, so the call does not wait for the
+  // served call's writes to be durable (its reply still does). Waiting
+  // would commit the open batch on this thread, ahead of the group commit.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Query(
+      grpc::Status (Service::Stub::*method)(grpc::ClientContext*,
+                                            const Request&, Response*),
+      const Request& request) const {
+    return Send(method, request);
+  }
+
+  typename Service::Stub& stub() { return *stub_; }
+
+ private:
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Send(
       grpc::Status (Service::Stub::*method)(grpc::ClientContext*,
                                             const Request&, Response*),
       const Request& request) const {
@@ -64,9 +90,6 @@ class ServiceClient {
     return response;
   }
 
-  typename Service::Stub& stub() { return *stub_; }
-
- private:
   ClientOptions options_;
   std::unique_ptr<typename Service::Stub> stub_;
 };

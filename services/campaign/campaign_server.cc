@@ -21,8 +21,8 @@ class PersonaClientFit final : public PersonaFit {
     persona::v1::MatchPersonaRequest request;
     *request.mutable_profile() = profile;
     request.set_max_results(1);
-    return client_.Call(&persona::v1::PersonaService::Stub::MatchPersona,
-                        request);
+    return client_.Query(&persona::v1::PersonaService::Stub::MatchPersona,
+                         request);
   }
 
  private:

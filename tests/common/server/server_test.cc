@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@
 #include "common/metrics/grpc_metrics.h"
 #include "common/metrics/metrics.h"
 #include "common/server/grpc_status.h"
+#include "common/storage/database.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "handoff/bench/v1/echo.grpc.pb.h"
 
@@ -352,6 +354,54 @@ TEST_F(GrpcServerTest, CountsServerAndClientCallsByCode) {
                    {"grpc_method", "Check"},
                    {"grpc_code", "OK"}}),
             1);
+}
+
+// A handler's outgoing Call leaves only once what the handler wrote is
+// durable; a Query (a method that changes nothing) does not wait for it.
+TEST_F(GrpcServerTest, CallWaitsForTheHandlersWritesAndQueryDoesNot) {
+  const std::string dir =
+      testing::TempDir() + "/client_durable_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  absl::StatusOr<std::unique_ptr<Database>> db =
+      Database::Open({.path = dir + "/x.db"});
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE(
+      (*db)->Migrate("t", {"CREATE TABLE t (id TEXT PRIMARY KEY)"}).ok());
+  ServiceClient<EchoService> client(target_, ClientOptions());
+  EchoMessage request;
+  request.set_payload("hello");
+  absl::Notification hook_entered;
+  absl::Notification release_hook;
+  {
+    DeferredDurability scope;  // as in a handler
+    ASSERT_TRUE(
+        (*db)
+            ->Write([&](Transaction& tx) {
+              tx.AfterCommit([&] {
+                hook_entered.Notify();
+                release_hook.WaitForNotification();
+              });
+              return tx.Exec("INSERT INTO t (id) VALUES ('a')").status();
+            })
+            .ok());
+    // The batch is committed; it is not durable until its hook returns.
+    hook_entered.WaitForNotification();
+    const uint64_t batch = (*db)->durable_batch() + 1;
+
+    absl::StatusOr<EchoMessage> queried =
+        client.Query(&EchoService::Stub::Echo, request);
+    ASSERT_TRUE(queried.ok()) << queried.status();
+    EXPECT_EQ((*db)->durable_batch(), batch - 1);
+
+    std::thread releaser([&] { release_hook.Notify(); });
+    absl::StatusOr<EchoMessage> called =
+        client.Call(&EchoService::Stub::Echo, request);
+    ASSERT_TRUE(called.ok()) << called.status();
+    EXPECT_GE((*db)->durable_batch(), batch);
+    releaser.join();
+  }
+  db->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(GrpcServerTest, UnknownMethodCountedUnderUnknown) {
