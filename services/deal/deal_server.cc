@@ -21,8 +21,8 @@ class RoutingAcceptedLeads final : public AcceptedLeads {
     request.set_filter(absl::StrCat("lead=", Sv(lead), " AND state=ACCEPTED"));
     request.set_page_size(1);
     absl::StatusOr<routing::v1::ListAssignmentsResponse> response =
-        routing_.Call(&routing::v1::LeadRoutingService::Stub::ListAssignments,
-                      request);
+        routing_.Query(&routing::v1::LeadRoutingService::Stub::ListAssignments,
+                       request);
     if (!response.ok()) return response.status();
     if (response->assignments().empty()) {
       return absl::NotFoundError(
