@@ -15,6 +15,7 @@
 #include "common/storage/idempotency.h"
 #include "common/strings.h"
 #include "handoff/campaign/v1/campaign.pb.h"
+#include "services/routing/deadline_index.h"
 #include "services/routing/engine/explanation_text.h"
 #include "services/routing/engine/sla_choice.h"
 #include "services/routing/engine/validation.h"
@@ -968,15 +969,7 @@ absl::StatusOr<int> Router::FirstTouchDue(
     absl::Span<const std::string> assignment_ids) {
   return FireSideTimers(
       assignment_ids, SlaTimer::kFirstTouch, first_touches_,
-      v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCH_BREACHED,
-      [](const v1::Assignment& a) -> std::optional<absl::Time> {
-        if (a.state() != v1::ASSIGNMENT_STATE_ACCEPTED ||
-            !a.has_first_touch_due_time() || a.has_first_touch_time() ||
-            a.first_touch_breached()) {
-          return std::nullopt;
-        }
-        return FromProtoTime(a.first_touch_due_time());
-      },
+      v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCH_BREACHED, PendingFirstTouchDue,
       [this](v1::Assignment& a, Transaction& tx, absl::Time now) {
         a.set_first_touch_breached(true);
         AddStep(a, v1::SLA_STEP_TYPE_FIRST_TOUCH_BREACHED, now,
@@ -1686,6 +1679,22 @@ absl::StatusOr<v1::SimulateRoutingResponse> Router::SimulateRouting(
     load.set_projected_open(open + simulated);
   }
   return response;
+}
+
+std::unique_ptr<DeadlineScheduler> NewSideTimerScheduler(
+    SlaTimer timer, SideTimerHandler fire,
+    const std::unique_ptr<RoutingStore>& store,
+    const std::unique_ptr<Router>& router, const Clock& clock) {
+  // No metrics: the SLA timer gauges count accept deadlines.
+  return std::make_unique<DeadlineScheduler>(
+      DeadlineScheduler::Options{},
+      [&store, timer](DeadlineScheduler::Sink add) {
+        return store->LoadPendingTimers(timer, add);
+      },
+      [&router, fire](const std::vector<DueTimer>& due) {
+        return (router.get()->*fire)(TimerIds(due)).status();
+      },
+      clock, nullptr);
 }
 
 }  // namespace handoff::routing

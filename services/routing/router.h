@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -271,5 +272,17 @@ class Router {
   std::map<std::string, prometheus::Gauge*> queue_depth_
       ABSL_GUARDED_BY(labels_mu_);
 };
+
+// Fires a router's side timers (warnings or first touches).
+using SideTimerHandler =
+    absl::StatusOr<int> (Router::*)(absl::Span<const std::string>);
+
+// The scheduler of one kind of side timer: reloads the pending ones from
+// `store` and fires the due ones through `router`'s `fire`. Both are read at
+// each use: a Router is built after its schedulers.
+std::unique_ptr<DeadlineScheduler> NewSideTimerScheduler(
+    SlaTimer timer, SideTimerHandler fire,
+    const std::unique_ptr<RoutingStore>& store,
+    const std::unique_ptr<Router>& router, const Clock& clock);
 
 }  // namespace handoff::routing

@@ -64,8 +64,10 @@ absl::Status RoutingServer::Init(Metrics& metrics) {
       },
       [this](const std::vector<DueTimer>& due) { return OnTimersDue(due); },
       clock_, &metrics);
-  warnings_ = NewSlaTimers(SlaTimer::kWarning, &Router::WarnDue);
-  first_touches_ = NewSlaTimers(SlaTimer::kFirstTouch, &Router::FirstTouchDue);
+  warnings_ = NewSideTimerScheduler(SlaTimer::kWarning, &Router::WarnDue,
+                                    store_, router_, clock_);
+  first_touches_ = NewSideTimerScheduler(
+      SlaTimer::kFirstTouch, &Router::FirstTouchDue, store_, router_, clock_);
   router_ = std::make_unique<Router>(
       *store_, *outbox_, clock_, metrics,
       RouterOptions{.accept_window = options_.accept_window,
@@ -108,20 +110,6 @@ absl::Status RoutingServer::OnTimersDue(const std::vector<DueTimer>& due) {
   // The reps who let these lapse have room for a queued lead now.
   if (*breached > 0) WakeQueueLoop();
   return absl::OkStatus();
-}
-
-std::unique_ptr<DeadlineScheduler> RoutingServer::NewSlaTimers(
-    SlaTimer timer, SlaTimerHandler fire) {
-  // No metrics: the SLA timer gauges count accept deadlines.
-  return std::make_unique<DeadlineScheduler>(
-      DeadlineScheduler::Options{},
-      [this, timer](DeadlineScheduler::Sink add) {
-        return store_->LoadPendingTimers(timer, add);
-      },
-      [this, fire](const std::vector<DueTimer>& due) {
-        return (router_.get()->*fire)(TimerIds(due)).status();
-      },
-      clock_, nullptr);
 }
 
 void RoutingServer::DrainQueue() {

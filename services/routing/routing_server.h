@@ -71,12 +71,6 @@ class RoutingServer : public ServiceModule {
   absl::Status DeliverLeadStage(const OutboxMessage& message);
   // The SLA timers' handler.
   absl::Status OnTimersDue(const std::vector<DueTimer>& due);
-  using SlaTimerHandler =
-      absl::StatusOr<int> (Router::*)(absl::Span<const std::string>);
-  // Timers for warnings or first touches, reloaded from the store and
-  // fired through `fire`.
-  std::unique_ptr<DeadlineScheduler> NewSlaTimers(SlaTimer timer,
-                                                  SlaTimerHandler fire);
   void DrainQueue();
   // Drains the queue and refreshes its gauges every second, and at once
   // when woken (breaches free capacity).

@@ -16,6 +16,15 @@ constexpr int kBreached = v1::ASSIGNMENT_STATE_BREACHED;
 
 }  // namespace
 
+std::optional<absl::Time> PendingFirstTouchDue(const v1::Assignment& a) {
+  if (a.state() != v1::ASSIGNMENT_STATE_ACCEPTED ||
+      !a.has_first_touch_due_time() || a.has_first_touch_time() ||
+      a.first_touch_breached()) {
+    return std::nullopt;
+  }
+  return FromProtoTime(a.first_touch_due_time());
+}
+
 // Step i is schema version i + 1: append, never edit a released step.
 const std::vector<std::string>& RoutingMigrations() {
   static const auto* steps = new std::vector<std::string>{
@@ -94,13 +103,10 @@ namespace {
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
-// The first_touch_due column: set while an accepted assignment waits for a
-// first touch that has not come and has not been found late.
+// The first_touch_due column: 0 when no first-touch timer is pending.
 int64_t FirstTouchDue(const v1::Assignment& a) {
-  const bool waiting = a.state() == v1::ASSIGNMENT_STATE_ACCEPTED &&
-                       a.has_first_touch_due_time() &&
-                       !a.has_first_touch_time() && !a.first_touch_breached();
-  return waiting ? Micros(FromProtoTime(a.first_touch_due_time())) : 0;
+  const std::optional<absl::Time> due = PendingFirstTouchDue(a);
+  return due.has_value() ? Micros(*due) : 0;
 }
 
 // The column an SLA timer's due time is kept in (0 when none is pending),

@@ -70,6 +70,11 @@ struct PendingDeadline {
 // pending, the first touch once it is accepted.
 enum class SlaTimer { kWarning, kFirstTouch };
 
+// When the first touch of `a` is due, while the accepted assignment waits for
+// a first touch that has not come and has not been found late; none
+// otherwise. Both the timer's column and its firing go by this.
+std::optional<absl::Time> PendingFirstTouchDue(const v1::Assignment& a);
+
 struct EventFilter {
   // reps/{rep}; empty means any.
   std::string rep;

@@ -42,20 +42,6 @@ class RoutingFixture : public testing::Test {
     NewRouter();
   }
 
-  std::unique_ptr<DeadlineScheduler> SlaTimers(
-      SlaTimer timer,
-      absl::StatusOr<int> (Router::*fire)(absl::Span<const std::string>)) {
-    return std::make_unique<DeadlineScheduler>(
-        DeadlineScheduler::Options{},
-        [this, timer](DeadlineScheduler::Sink add) {
-          return store_->LoadPendingTimers(timer, add);
-        },
-        [this, fire](const std::vector<DueTimer>& due) {
-          return (router_.get()->*fire)(TimerIds(due)).status();
-        },
-        clock_, nullptr);
-  }
-
   // A fresh Router (and empty timers) over the same store, as after a
   // restart.
   void NewRouter() {
@@ -74,8 +60,10 @@ class RoutingFixture : public testing::Test {
           return router_->BreachDue(TimerIds(due)).status();
         },
         clock_, metrics_.get());
-    warnings_ = SlaTimers(SlaTimer::kWarning, &Router::WarnDue);
-    first_touches_ = SlaTimers(SlaTimer::kFirstTouch, &Router::FirstTouchDue);
+    warnings_ = NewSideTimerScheduler(SlaTimer::kWarning, &Router::WarnDue,
+                                      store_, router_, clock_);
+    first_touches_ = NewSideTimerScheduler(
+        SlaTimer::kFirstTouch, &Router::FirstTouchDue, store_, router_, clock_);
     router_ =
         std::make_unique<Router>(*store_, *outbox_, clock_, *metrics_, options_,
                                  *timers_, *warnings_, *first_touches_);
