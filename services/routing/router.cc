@@ -400,10 +400,12 @@ void Router::CancelTimersAfterCommit(Transaction& tx, std::string_view id) {
   });
 }
 
-absl::Status Router::AppendEvent(Transaction& tx, v1::AssignmentEventType type,
-                                 v1::Assignment* assignment,
-                                 std::string_view lead, std::string_view rule,
-                                 std::string detail, absl::Time now) {
+namespace {
+
+v1::AssignmentEvent NewEvent(v1::AssignmentEventType type,
+                             v1::Assignment* assignment, std::string_view lead,
+                             std::string_view rule, std::string detail,
+                             absl::Time now) {
   v1::AssignmentEvent event;
   event.set_type(type);
   *event.mutable_event_time() = ToProtoTime(now);
@@ -418,6 +420,21 @@ absl::Status Router::AppendEvent(Transaction& tx, v1::AssignmentEventType type,
     ExplanationAside aside(*assignment);
     *event.mutable_assignment() = *assignment;
   }
+  return event;
+}
+
+}  // namespace
+
+absl::Status Router::AppendEvent(Transaction& tx, v1::AssignmentEventType type,
+                                 v1::Assignment* assignment,
+                                 std::string_view lead, std::string_view rule,
+                                 std::string detail, absl::Time now) {
+  v1::AssignmentEvent event =
+      NewEvent(type, assignment, lead, rule, std::move(detail), now);
+  return RecordEvent(tx, event);
+}
+
+absl::Status Router::RecordEvent(Transaction& tx, v1::AssignmentEvent& event) {
   if (absl::Status s = store_.AppendEvent(tx, event); !s.ok()) return s;
   if (event_listener_) tx.AfterCommit(event_listener_);
   return absl::OkStatus();
@@ -515,13 +532,8 @@ absl::StatusOr<v1::RouteLeadResponse> Router::RouteInTx(
     }
     lead.round = (*latest)->round + 1;
   }
-  const absl::Time now = clock_.Now();
-  if (absl::Status s = AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_ROUTED,
-                                   nullptr, request.lead(), "", "", now);
-      !s.ok()) {
-    return s;
-  }
-  return OfferOrQueue(tx, lead, now);
+  lead.round_start = true;
+  return OfferOrQueue(tx, lead, clock_.Now());
 }
 
 absl::StatusOr<v1::RouteLeadResponse> Router::OfferOrQueue(
@@ -592,8 +604,8 @@ absl::StatusOr<Router::Routed> Router::Offer(Transaction& tx,
 
   engine_dirty_ = true;
   if (absl::Status s = snapshot.Commit(d, now); !s.ok()) return s;
-  if (absl::Status s =
-          InsertOffer(tx, a, lead.round, StrategyName(d.strategy), now);
+  if (absl::Status s = InsertOffer(tx, a, lead.round, StrategyName(d.strategy),
+                                   lead.round_start, now);
       !s.ok()) {
     return s;
   }
@@ -602,7 +614,8 @@ absl::StatusOr<Router::Routed> Router::Offer(Transaction& tx,
 }
 
 absl::Status Router::InsertOffer(Transaction& tx, v1::Assignment& a, int round,
-                                 const std::string& strategy, absl::Time now) {
+                                 const std::string& strategy, bool round_start,
+                                 absl::Time now) {
   const std::string id(IdOf(a.name()));
   if (absl::Status s = store_.InsertAssignment(tx, id, {a, round}); !s.ok()) {
     return s;
@@ -611,10 +624,9 @@ absl::Status Router::InsertOffer(Transaction& tx, v1::Assignment& a, int round,
       a.escalated()      ? v1::ASSIGNMENT_EVENT_TYPE_ESCALATED
       : a.attempt() == 1 ? v1::ASSIGNMENT_EVENT_TYPE_OFFERED
                          : v1::ASSIGNMENT_EVENT_TYPE_REASSIGNED;
-  if (absl::Status s = AppendEvent(tx, type, &a, a.lead(), a.rule(), "", now);
-      !s.ok()) {
-    return s;
-  }
+  v1::AssignmentEvent event = NewEvent(type, &a, a.lead(), a.rule(), "", now);
+  event.set_round_start(round_start);
+  if (absl::Status s = RecordEvent(tx, event); !s.ok()) return s;
   const absl::Time due = FromProtoTime(a.accept_due_time());
   std::optional<absl::Time> warn;
   if (a.has_warning_time()) warn = FromProtoTime(a.warning_time());
@@ -682,7 +694,8 @@ absl::StatusOr<v1::Assignment> Router::OfferToManager(
     engine_dirty_ = true;
     snapshot.SetLoad(manager, *load).IgnoreError();
   }
-  if (absl::Status s = InsertOffer(tx, a, lead.round, kEscalation, now);
+  if (absl::Status s =
+          InsertOffer(tx, a, lead.round, kEscalation, lead.round_start, now);
       !s.ok()) {
     return s;
   }
@@ -701,12 +714,12 @@ absl::Status Router::Queue(Transaction& tx, const LeadRound& lead,
   entry.previous_assignment = lead.previous_assignment;
   entry.rule = decision.rule;
   if (absl::Status s = store_.Enqueue(tx, entry); !s.ok()) return s;
-  if (absl::Status s =
-          AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_QUEUED, nullptr,
-                      entry.request.lead(), decision.rule, "", now);
-      !s.ok()) {
-    return s;
-  }
+  v1::AssignmentEvent event =
+      NewEvent(v1::ASSIGNMENT_EVENT_TYPE_QUEUED, nullptr, entry.request.lead(),
+               decision.rule, "", now);
+  event.set_team(decision.team);
+  event.set_round_start(lead.round_start);
+  if (absl::Status s = RecordEvent(tx, event); !s.ok()) return s;
   prometheus::Counter& queued = AssignmentCounter(
       decision.rule, StrategyName(decision.strategy), "queued");
   tx.AfterCommit([&queued] { queued.Increment(); });

@@ -136,6 +136,8 @@ class Router {
     int round = 1;
     int attempt = 1;
     std::string previous_assignment;
+    // Marketing just delivered the lead: its first event says so.
+    bool round_start = false;
   };
   // What routing one lead did.
   struct Routed {
@@ -177,7 +179,8 @@ class Router {
       std::string reason, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
   absl::Status InsertOffer(Transaction& tx, v1::Assignment& a, int round,
-                           const std::string& strategy, absl::Time now)
+                           const std::string& strategy, bool round_start,
+                           absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
   absl::Status Queue(Transaction& tx, const LeadRound& lead,
                      const engine::Decision& decision, absl::Time now);
@@ -210,6 +213,7 @@ class Router {
                            v1::Assignment* assignment, std::string_view lead,
                            std::string_view rule, std::string detail,
                            absl::Time now);
+  absl::Status RecordEvent(Transaction& tx, v1::AssignmentEvent& event);
   absl::StatusOr<StoredAssignment> LoadPendingOffer(Transaction& tx,
                                                     std::string_view name,
                                                     std::string_view id,

@@ -147,9 +147,9 @@ class Aggregator {
     const size_t period = std::upper_bound(starts_.begin(), starts_.end(), t) -
                           starts_.begin() - 1;
     if (!spec_.team.empty() && event.team() != spec_.team) return;
-    if (event.type() == v1::ASSIGNMENT_EVENT_TYPE_ROUTED) {
+    if (event.round_start() ||
+        event.type() == v1::ASSIGNMENT_EVENT_TYPE_ROUTED) {
       ++delivered_[period];
-      return;
     }
     const std::string& group = spec_.by_rep ? event.rep() : event.team();
     if (group.empty()) return;
@@ -178,7 +178,7 @@ class Aggregator {
         ++row().recycled;
         break;
       default:
-        // WARNED, QUEUED and CONVERTED carry no report figure.
+        // WARNED, QUEUED, CONVERTED and ROUTED carry no report figure.
         break;
     }
   }

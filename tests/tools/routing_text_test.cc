@@ -328,6 +328,16 @@ TEST(FormatAssignmentEventTest, OneLineWithCursor) {
   routed.set_lead("leads/l2");
   EXPECT_EQ(FormatAssignmentEvent(routed),
             "2026-03-02T09:00:00Z  ROUTED     lead=leads/l2 cursor=c43");
+  v1::AssignmentEvent queued;
+  queued.set_cursor("c44");
+  queued.set_type(v1::ASSIGNMENT_EVENT_TYPE_QUEUED);
+  *queued.mutable_event_time() = Ts(kMonday);
+  queued.set_lead("leads/l3");
+  queued.set_team("emea");
+  queued.set_round_start(true);
+  EXPECT_EQ(FormatAssignmentEvent(queued),
+            "2026-03-02T09:00:00Z  QUEUED     lead=leads/l3 team=emea "
+            "round_start=true cursor=c44");
 }
 
 TEST(FormatPoolFairnessTest, SharesAgainstTargets) {

@@ -393,6 +393,7 @@ std::string FormatAssignmentEvent(const v1::AssignmentEvent& e) {
   }
   add("policy", e.sla_policy());
   add("detail", e.detail());
+  if (e.round_start()) add("round_start", "true");
   add("cursor", e.cursor());
   return out;
 }

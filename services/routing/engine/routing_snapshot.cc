@@ -475,6 +475,7 @@ Decision RoutingSnapshot::Decide(
   d.pool_index = rule_pools_[d.fallback ? rule_set_.rules_size() : match.rule];
   const PoolSlot& pool = pools_[d.pool_index];
   d.pool = pool.key;
+  d.team = pool.team;
   d.pool_version = pool.version;
   ex.set_pool(pool.key);
   v1::PoolStrategyState* before = ex.mutable_state_before();

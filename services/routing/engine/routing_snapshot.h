@@ -98,6 +98,8 @@ struct Decision {
   // The picked rep, reps/{rep}; empty when nobody is eligible and the lead
   // queues for `rule`.
   std::string rep;
+  // The picked rep's team; with nobody eligible, the team the rule targets
+  // (empty for a named pool).
   std::string team;
 
   bool offered() const { return !rep.empty(); }

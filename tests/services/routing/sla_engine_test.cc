@@ -12,6 +12,7 @@
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/routing/sla_report.h"
 #include "tests/services/routing/routing_fixture.h"
 
 namespace handoff::routing {
@@ -651,13 +652,49 @@ TEST_F(SlaEngineTest, EveryStepLandsInTheEventLog) {
   ASSERT_TRUE(Accept(lead->assignment().name(), a).ok());
   ASSERT_TRUE(Convert("leads/l1", "deals/d1").ok());
   std::vector<v1::AssignmentEventType> types;
-  for (const v1::AssignmentEvent& e : Events()) types.push_back(e.type());
-  EXPECT_THAT(types, testing::ElementsAre(v1::ASSIGNMENT_EVENT_TYPE_ROUTED,
-                                          v1::ASSIGNMENT_EVENT_TYPE_OFFERED,
+  std::vector<bool> round_starts;
+  for (const v1::AssignmentEvent& e : Events()) {
+    types.push_back(e.type());
+    round_starts.push_back(e.round_start());
+  }
+  EXPECT_THAT(types, testing::ElementsAre(v1::ASSIGNMENT_EVENT_TYPE_OFFERED,
                                           v1::ASSIGNMENT_EVENT_TYPE_ACCEPTED,
                                           v1::ASSIGNMENT_EVENT_TYPE_CONVERTED));
-  EXPECT_EQ(Events()[2].rep(), a);
-  EXPECT_EQ(Events()[2].team(), "dach");
+  // One event per step: the first offer also marks the round's start.
+  EXPECT_THAT(round_starts, testing::ElementsAre(true, false, false));
+  EXPECT_EQ(Events()[1].rep(), a);
+  EXPECT_EQ(Events()[1].team(), "dach");
+}
+
+// The marketing side of the report counts each routing round once, for the
+// team whose rule took the lead, whether the lead was offered or queued.
+TEST_F(SlaEngineTest, MqlsDeliveredCountEachRoundOnceForItsTeam) {
+  AddRep("A", 5, v1::REP_STATUS_AVAILABLE, "dach");
+  const std::string b = AddRep("B", 5, v1::REP_STATUS_AWAY, "emea");
+  ASSERT_TRUE(Apply(OfficeRules(), 0).ok());
+  ASSERT_TRUE(RouteFrom("leads/l1", "DE")->has_assignment());
+  ASSERT_TRUE(RouteFrom("leads/l2", "FR")->queued());
+  v1::SetRepStatusRequest back;
+  back.set_name(b);
+  back.set_status(v1::REP_STATUS_AVAILABLE);
+  ASSERT_TRUE(reps_->SetRepStatus(back).ok());
+  ASSERT_EQ(AssignmentsOf("leads/l2").size(), 1u);
+
+  SlaReporter reporter(*store_);
+  auto delivered = [&](const std::string& team) -> int64_t {
+    v1::GetSlaReportRequest request;
+    *request.mutable_start_time() = ToProtoTime(clock_.Now() - absl::Hours(1));
+    *request.mutable_end_time() = ToProtoTime(clock_.Now() + absl::Hours(1));
+    request.set_team(team);
+    absl::StatusOr<v1::SlaReport> report = reporter.GetSlaReport(request);
+    EXPECT_TRUE(report.ok()) << report.status();
+    if (!report.ok() || report->mql_delivery_size() != 1) return -1;
+    return report->mql_delivery(0).mqls_delivered();
+  };
+  EXPECT_EQ(delivered(""), 2);
+  EXPECT_EQ(delivered("dach"), 1);
+  EXPECT_EQ(delivered("emea"), 1);
+  EXPECT_EQ(delivered("apac"), 0);
 }
 
 }  // namespace
