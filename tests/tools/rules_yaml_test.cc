@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include "services/routing/engine/validation.h"
+
 namespace handoff::ctl {
 namespace {
 
@@ -308,6 +310,52 @@ TEST(RulesYamlTest, ShorthandErrors) {
               HasSubstr("sla_policies[0].warning_at: expected a percentage"));
   EXPECT_THAT(ParseError("sla_policies:\n  - warning_at: 75.125%\n"),
               HasSubstr("at most two decimals"));
+}
+
+// The server's validation names proto paths under "rule_set."; the file
+// positions recorded while parsing turn them into file:line:column.
+TEST(RulesYamlTest, ServerErrorsGetTheFilePosition) {
+  auto located = [](const std::string& yaml) -> std::string {
+    RuleSetSourceMap where;
+    auto parsed = ParseRuleSetYaml(yaml, "rules.yaml", &where);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    if (!parsed.ok()) return "";
+    absl::Status server = routing::engine::ValidateRuleSet(*parsed);
+    EXPECT_EQ(server.code(), absl::StatusCode::kInvalidArgument) << server;
+    return std::string(LocateRuleSetError(server, "rule_set", where).message());
+  };
+  // A field given by its JSON name.
+  EXPECT_THAT(located("rules:\n  - name: a\n    team: t\n"
+                      "    slaPolicy: missing\n"),
+              StartsWith("rules.yaml:4:5: rule_set.rules[0].sla_policy: no SLA "
+                         "policy \"missing\""));
+  EXPECT_THAT(located("rules:\n  - {name: a, team: t}\n  - name: b\n"
+                      "    team: t\n    condition:\n      min_score: 50\n"
+                      "      max_score: 10\n"),
+              StartsWith("rules.yaml:7:7: rule_set.rules[1].condition."
+                         "max_score: must be >= min_score"));
+  // A shorthand stands for the fields it sets.
+  EXPECT_THAT(located("sla_policies:\n  - name: p\n    accept_within: 1h\n"
+                      "    warning_at: 100%\n"),
+              StartsWith("rules.yaml:4:5: rule_set.sla_policies[0]."
+                         "warning_fraction_bp:"));
+  // Only part of the path was in the file: its deepest given part.
+  EXPECT_THAT(located("rules:\n  - name: a\n    team: t\n"
+                      "  - name: a\n    team: u\n"),
+              StartsWith("rules.yaml:4:5: rule_set.rules[1].name: duplicate"));
+
+  RuleSetSourceMap where;
+  where["rules[0]"] = "rules.yaml:2:5";
+  const absl::Status other_root =
+      absl::InvalidArgumentError("leads[0].score: must be >= 0");
+  EXPECT_EQ(LocateRuleSetError(other_root, "rule_set", where), other_root);
+  const absl::Status aborted = absl::AbortedError("rule_set.rules[0]: stale");
+  EXPECT_EQ(LocateRuleSetError(aborted, "rule_set", where), aborted);
+  EXPECT_EQ(LocateRuleSetError(
+                absl::InvalidArgumentError("draft_rule_set.rules[0].x: bad"),
+                "draft_rule_set", where)
+                .message(),
+            "rules.yaml:2:5: draft_rule_set.rules[0].x: bad");
 }
 
 }  // namespace

@@ -44,10 +44,11 @@ absl::StatusOr<std::string> ReadFile(std::string_view option,
 }
 
 absl::StatusOr<v1::RuleSet> ReadRuleSet(std::string_view option,
-                                        const std::string& path) {
+                                        const std::string& path,
+                                        RuleSetSourceMap* where) {
   auto text = ReadFile(option, path);
   if (!text.ok()) return text.status();
-  return ParseRuleSetYaml(*text, path);
+  return ParseRuleSetYaml(*text, path, where);
 }
 
 // ---- apply / rules get ------------------------------------------------------
@@ -60,7 +61,8 @@ struct ApplyOptions {
 
 absl::Status Apply(CommandContext& ctx, const CLI::App& cmd,
                    const ApplyOptions& o) {
-  auto rule_set = ReadRuleSet("-f", o.file);
+  RuleSetSourceMap where;
+  auto rule_set = ReadRuleSet("-f", o.file, &where);
   if (!rule_set.ok()) return rule_set.status();
   auto& routing = ctx.connections->routing();
   v1::ApplyRuleSetRequest req;
@@ -84,7 +86,7 @@ absl::Status Apply(CommandContext& ctx, const CLI::App& cmd,
           result.status().message(), " (version ", req.expected_version(),
           " was read just before: another change was applied in between)"));
     }
-    return result.status();
+    return LocateRuleSetError(result.status(), "rule_set", where);
   }
   std::cout << (ctx.json ? RenderJson(*result)
                          : FormatApplyResult(*result, o.dry_run,
@@ -148,14 +150,17 @@ absl::Status Simulate(CommandContext& ctx, const SimulateOptions& o) {
   if (!leads.ok()) return leads.status();
   v1::SimulateRoutingRequest req;
   for (auto& lead : *leads) *req.add_leads() = std::move(lead);
+  RuleSetSourceMap where;
   if (!o.rules.empty()) {
-    auto draft = ReadRuleSet("--rules", o.rules);
+    auto draft = ReadRuleSet("--rules", o.rules, &where);
     if (!draft.ok()) return draft.status();
     *req.mutable_draft_rule_set() = *std::move(draft);
   }
   auto result = ctx.connections->routing().Call(
       &LeadRoutingService::Stub::SimulateRouting, req);
-  if (!result.ok()) return result.status();
+  if (!result.ok()) {
+    return LocateRuleSetError(result.status(), "draft_rule_set", where);
+  }
   std::cout << (ctx.json
                     ? RenderJson(*result)
                     : FormatSimulation(*result, !o.rules.empty(), o.explain));

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -146,23 +147,31 @@ std::vector<int> SegmentsOf(int32_t min_employees, int32_t max_employees) {
 
 class Reader {
  public:
-  explicit Reader(std::string_view source) : source_(source) {}
+  Reader(std::string_view source, RuleSetSourceMap* where)
+      : source_(source), where_(where) {}
 
   absl::Status Fail(const YAML::Node& node, std::string_view path,
                     std::string_view problem) const {
-    const YAML::Mark mark = node.Mark();
-    std::string where = source_;
-    if (!mark.is_null()) {
-      absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
-    }
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, ": ", path.empty() ? "rule set" : Sv(path), ": ", Sv(problem)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Position(node), ": ", path.empty() ? "rule set" : Sv(path),
+                     ": ", Sv(problem)));
   }
 
   absl::Status ReadMessage(const YAML::Node& node, const std::string& path,
                            Message* message) const;
 
  private:
+  // "<source>:<line>:<column>" of the node; the source alone when unknown.
+  std::string Position(const YAML::Node& node) const {
+    const YAML::Mark mark = node.Mark();
+    if (mark.is_null()) return source_;
+    return absl::StrCat(source_, ":", mark.line + 1, ":", mark.column + 1);
+  }
+  // Notes that the field at proto path `path` was given at `node`.
+  void Record(const YAML::Node& node, const std::string& path) const {
+    if (where_ != nullptr && recording_) where_->emplace(path, Position(node));
+  }
+
   absl::Status ReadField(const YAML::Node& node, const std::string& path,
                          Message* message, const FieldDescriptor* field) const;
   // Sets the field, or adds to it when repeated.
@@ -185,6 +194,9 @@ class Reader {
                                const pb::EnumDescriptor* type) const;
 
   std::string source_;
+  RuleSetSourceMap* where_;
+  // Off below shorthands whose elements land at other proto indexes.
+  mutable bool recording_ = true;
 };
 
 const FieldDescriptor* FindField(const Descriptor* d, const std::string& key) {
@@ -230,6 +242,8 @@ absl::Status Reader::ReadMessage(const YAML::Node& node,
     if (d == v1::RuleCondition::descriptor() && name == "segments") {
       RETURN_IF_ERROR(claim(key, field_path, "min_employees", name));
       RETURN_IF_ERROR(claim(key, field_path, "max_employees", name));
+      Record(key, Join(path, "min_employees"));
+      Record(key, Join(path, "max_employees"));
       if (value.IsNull()) continue;
       RETURN_IF_ERROR(ReadSegments(value, field_path,
                                    static_cast<v1::RuleCondition*>(message)));
@@ -237,6 +251,7 @@ absl::Status Reader::ReadMessage(const YAML::Node& node,
     }
     if (d == v1::SlaPolicy::descriptor() && name == "warning_at") {
       RETURN_IF_ERROR(claim(key, field_path, "warning_fraction_bp", name));
+      Record(key, Join(path, "warning_fraction_bp"));
       if (value.IsNull()) continue;
       RETURN_IF_ERROR(ReadWarningAt(value, field_path,
                                     static_cast<v1::SlaPolicy*>(message)));
@@ -247,7 +262,10 @@ absl::Status Reader::ReadMessage(const YAML::Node& node,
       return Fail(key, field_path,
                   absl::StrCat("unknown field; one of ", FieldChoices(d)));
     }
+    // Below here paths name proto fields, as the server's errors do.
+    field_path = Join(path, field->name());
     RETURN_IF_ERROR(claim(key, field_path, field->name(), name));
+    Record(key, field_path);
     if (const pb::OneofDescriptor* oneof = field->containing_oneof()) {
       std::vector<std::string> members;
       for (int i = 0; i < oneof->field_count(); ++i)
@@ -291,11 +309,14 @@ absl::Status Reader::ReadField(const YAML::Node& node, const std::string& path,
     return ReadScalar(node, path, message, field);
   }
   // A single value stands for a list of one: `territories: DE`.
-  if (node.IsScalar() && !is_message)
+  if (node.IsScalar() && !is_message) {
+    Record(node, Index(path, 0));
     return ReadScalar(node, Index(path, 0), message, field);
+  }
   if (!node.IsSequence()) return Fail(node, path, "expected a list");
   for (size_t i = 0; i < node.size(); ++i) {
     const YAML::Node& element = node[i];
+    Record(element, Index(path, i));
     if (is_message) {
       RETURN_IF_ERROR(ReadSubmessage(element, Index(path, i),
                                      r->AddMessage(message, field)));
@@ -472,6 +493,10 @@ absl::Status Reader::ReadWorkingHours(const YAML::Node& node,
                 "expected a list of windows, e.g. "
                 "{days: [mon-fri], start: \"09:00\", end: \"17:00\"}");
   }
+  // The windows are sorted (and shorthands expanded) below, so a window's
+  // index in the file is not its index in the message.
+  recording_ = false;
+  absl::Cleanup record_again = [this] { recording_ = true; };
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node& entry = list[i];
     if (entry.IsMap() && entry["days"]) {
@@ -838,7 +863,8 @@ void EmitMessage(YAML::Emitter& out, const Message& message) {
 }  // namespace
 
 absl::StatusOr<routing::v1::RuleSet> ParseRuleSetYaml(std::string_view yaml,
-                                                      std::string_view source) {
+                                                      std::string_view source,
+                                                      RuleSetSourceMap* where) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -852,7 +878,7 @@ absl::StatusOr<routing::v1::RuleSet> ParseRuleSetYaml(std::string_view yaml,
         absl::StrCat(Sv(source), ": holds no rule set"));
   }
   v1::RuleSet rule_set;
-  Reader reader(source);
+  Reader reader(source, where);
   try {
     RETURN_IF_ERROR(reader.ReadMessage(root, "", &rule_set));
   } catch (const YAML::Exception& e) {
@@ -860,6 +886,30 @@ absl::StatusOr<routing::v1::RuleSet> ParseRuleSetYaml(std::string_view yaml,
         Sv(source), ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }
   return rule_set;
+}
+
+absl::Status LocateRuleSetError(const absl::Status& status,
+                                std::string_view root,
+                                const RuleSetSourceMap& where) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return status;
+  const std::string_view message(status.message().data(),
+                                 status.message().size());
+  const std::string prefix = absl::StrCat(Sv(root), ".");
+  const size_t end = message.find(": ");
+  if (!message.starts_with(prefix) || end == std::string_view::npos) {
+    return status;
+  }
+  std::string path(message.substr(prefix.size(), end - prefix.size()));
+  while (!path.empty()) {
+    if (auto it = where.find(path); it != where.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(it->second, ": ", Sv(message)));
+    }
+    // Up one level: "a.b[2]" -> "a.b" -> "a".
+    const size_t cut = path.find_last_of(".[");
+    path.resize(cut == std::string::npos ? 0 : cut);
+  }
+  return status;
 }
 
 std::string FormatRuleSetYaml(const routing::v1::RuleSet& rule_set) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -24,8 +25,22 @@ namespace handoff::ctl {
 //  - warning_at: "75%" stands for warning_fraction_bp: 7500.
 // Errors are INVALID_ARGUMENT "<source>:<line>:<column>: <field>: <problem>",
 // e.g. "rules.yaml:12:15: rules[2].strategy: unknown value ...".
+// Where the fields of a parsed rule set were given: proto field path
+// ("rules[2].condition.territories[0]", the server's spelling) ->
+// "<source>:<line>:<column>". Windows of working_hours are left out: the
+// message holds them sorted, not in the file's order.
+using RuleSetSourceMap = std::map<std::string, std::string>;
+
 absl::StatusOr<routing::v1::RuleSet> ParseRuleSetYaml(
-    std::string_view yaml, std::string_view source = "<yaml>");
+    std::string_view yaml, std::string_view source = "<yaml>",
+    RuleSetSourceMap* where = nullptr);
+
+// A server's INVALID_ARGUMENT "<root>.<path>: <problem>" about a rule set
+// parsed with `where`, prefixed with the position of the deepest part of
+// <path> the file gave. Any other status comes back as it is.
+absl::Status LocateRuleSetError(const absl::Status& status,
+                                std::string_view root,
+                                const RuleSetSourceMap& where);
 
 // The set fields of `rule_set` in the forms above (durations "5m", windows
 // by day with HH:MM, segments, warning_at); ParseRuleSetYaml reads the text
