@@ -349,7 +349,7 @@ absl::StatusOr<Router::Engine> Router::BuildEngine(
   }
   Engine out;
   out.snapshot = *std::move(snapshot);
-  out.policies = *std::move(policies);
+  out.policies = std::make_shared<const SlaPolicies>(*std::move(policies));
   return out;
 }
 
@@ -1315,57 +1315,60 @@ absl::StatusOr<v1::Assignment> Router::RecordFirstTouch(
       ParseAssignmentAndRep(request.name(), request.rep());
   if (!id.ok()) return id.status();
 
+  // A touch changes no rep's load: it needs the calendar, not the engine.
+  std::shared_ptr<const SlaPolicies> policies;
+  {
+    absl::ReaderMutexLock lock(&engine_mu_);
+    policies = engine_.policies;
+  }
   v1::Assignment touched;
-  absl::Status status = WithEngine([&] {
-    return store_.db().Write([&](Transaction& tx) -> absl::Status {
-      absl::StatusOr<std::optional<StoredAssignment>> found =
-          store_.FindAssignment(tx, *id);
-      if (!found.ok()) return found.status();
-      if (!found->has_value()) return NotFound(request.name());
-      v1::Assignment& a = (*found)->assignment;
-      if (a.rep() != request.rep()) {
-        return WrongState(
-            request.name(),
-            absl::StrCat("accepted by ", a.rep(), ", not ", request.rep()));
-      }
-      if (a.state() != v1::ASSIGNMENT_STATE_ACCEPTED &&
-          a.state() != v1::ASSIGNMENT_STATE_CONVERTED) {
-        return WrongState(request.name(),
-                          absl::StrCat("is ", StateName(a.state()),
-                                       ", not ACCEPTED or CONVERTED"));
-      }
-      if (a.has_first_touch_time()) {
-        touched = std::move(a);  // Only the first touch counts.
-        return absl::OkStatus();
-      }
-      const absl::Time now = clock_.Now();
-      const CompiledPolicy& policy = engine_.policies->Get(a.sla_policy());
-      const absl::Duration business = policy.calendar.BusinessTimeBetween(
-          FromProtoTime(a.accept_time()), now);
-      *a.mutable_first_touch_time() = ToProtoTime(now);
-      *a.mutable_time_to_first_touch() = ToProtoDuration(business);
-      const bool late = a.first_touch_breached() ||
-                        (a.has_first_touch_due_time() &&
-                         now > FromProtoTime(a.first_touch_due_time()));
-      AddStep(a, v1::SLA_STEP_TYPE_FIRST_TOUCHED, now,
-              absl::StrCat("after ", absl::FormatDuration(business),
-                           " of business time",
-                           late ? ", after the first-touch due time" : ""));
-      Touch(a, now);
-      absl::StatusOr<bool> applied =
-          store_.UpdateAssignmentIf(tx, *id, a, a.state());
-      if (!applied.ok()) return applied.status();
-      if (!*applied) return WrongState(request.name(), "changed meanwhile");
-      if (absl::Status s =
-              AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCHED, &a,
-                          a.lead(), a.rule(), "", now);
-          !s.ok()) {
-        return s;
-      }
-      tx.AfterCommit([this, id = *id] { first_touches_.Cancel(id); });
-      touched = std::move(a);
+  absl::Status status = store_.db().Write([&](Transaction& tx) -> absl::Status {
+    absl::StatusOr<std::optional<StoredAssignment>> found =
+        store_.FindAssignment(tx, *id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return NotFound(request.name());
+    v1::Assignment& a = (*found)->assignment;
+    if (a.rep() != request.rep()) {
+      return WrongState(request.name(), absl::StrCat("accepted by ", a.rep(),
+                                                     ", not ", request.rep()));
+    }
+    if (a.state() != v1::ASSIGNMENT_STATE_ACCEPTED &&
+        a.state() != v1::ASSIGNMENT_STATE_CONVERTED) {
+      return WrongState(request.name(),
+                        absl::StrCat("is ", StateName(a.state()),
+                                     ", not ACCEPTED or CONVERTED"));
+    }
+    if (a.has_first_touch_time()) {
+      touched = std::move(a);  // Only the first touch counts.
       return absl::OkStatus();
-    });
+    }
+    const absl::Time now = clock_.Now();
+    const CompiledPolicy& policy = policies->Get(a.sla_policy());
+    const absl::Duration business = policy.calendar.BusinessTimeBetween(
+        FromProtoTime(a.accept_time()), now);
+    *a.mutable_first_touch_time() = ToProtoTime(now);
+    *a.mutable_time_to_first_touch() = ToProtoDuration(business);
+    const bool late = a.first_touch_breached() ||
+                      (a.has_first_touch_due_time() &&
+                       now > FromProtoTime(a.first_touch_due_time()));
+    AddStep(a, v1::SLA_STEP_TYPE_FIRST_TOUCHED, now,
+            absl::StrCat("after ", absl::FormatDuration(business),
+                         " of business time",
+                         late ? ", after the first-touch due time" : ""));
+    Touch(a, now);
+    absl::StatusOr<bool> applied =
+        store_.UpdateAssignmentIf(tx, *id, a, a.state());
+    if (!applied.ok()) return applied.status();
+    if (!*applied) return WrongState(request.name(), "changed meanwhile");
+    if (absl::Status s =
+            AppendEvent(tx, v1::ASSIGNMENT_EVENT_TYPE_FIRST_TOUCHED, &a,
+                        a.lead(), a.rule(), "", now);
+        !s.ok()) {
+      return s;
+    }
+    tx.AfterCommit([this, id = *id] { first_touches_.Cancel(id); });
+    touched = std::move(a);
+    return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return std::move(WithExplanationText(touched));

@@ -145,10 +145,11 @@ class Router {
     std::optional<v1::Assignment> assignment;
     engine::Decision decision;
   };
-  // Engine and policies: replaced together by ApplyRuleSet.
+  // Engine and policies: replaced together by ApplyRuleSet. The policies
+  // are shared so a call that only reads them need not hold engine_mu_.
   struct Engine {
     std::optional<engine::RoutingSnapshot> snapshot;
-    std::optional<SlaPolicies> policies;
+    std::shared_ptr<const SlaPolicies> policies;
   };
 
   // Holds engine_mu_ around `write`; rebuilds the engine from the store if
