@@ -95,6 +95,8 @@ const std::vector<std::string>& RoutingMigrations() {
       "CREATE TRIGGER routing_queue_size_down AFTER DELETE ON routing_queue"
       " BEGIN UPDATE routing_queue_size SET entries = entries - 1"
       " WHERE id = 1; END",
+      // Never written: pool_states took its place before any release.
+      "DROP TABLE strategy_state",
   };
   return *steps;
 }
