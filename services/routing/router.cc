@@ -1627,29 +1627,29 @@ absl::StatusOr<v1::SimulateRoutingResponse> Router::SimulateRouting(
       return s;
     }
   }
-  const bool draft = request.has_draft_rule_set();
-  v1::RuleSet rule_set;
-  if (draft) {
-    rule_set = request.draft_rule_set();
-    rule_set.set_version(0);
-    if (absl::Status s = engine::ValidateRuleSet(rule_set, "draft_rule_set");
+  // A private engine over the same reps and state: nothing it does is seen.
+  std::optional<Engine> sim;
+  if (request.has_draft_rule_set()) {
+    v1::RuleSet draft = request.draft_rule_set();
+    draft.set_version(0);
+    if (absl::Status s = engine::ValidateRuleSet(draft, "draft_rule_set");
         !s.ok()) {
       return s;
     }
+    absl::Status status =
+        store_.db().Read([&](Transaction& tx) -> absl::Status {
+          absl::StatusOr<Engine> built = BuildEngine(tx, draft);
+          if (!built.ok()) return built.status();
+          sim = *std::move(built);
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
   } else {
+    // The live engine already holds every rep and strategy state.
     absl::ReaderMutexLock lock(&engine_mu_);
-    rule_set = engine_.snapshot->rule_set();
+    sim = Engine{.snapshot = engine_.snapshot->Clone(),
+                 .policies = engine_.policies};
   }
-
-  // A private engine over the same reps and state: nothing it does is seen.
-  std::optional<Engine> sim;
-  absl::Status status = store_.db().Read([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<Engine> built = BuildEngine(tx, rule_set);
-    if (!built.ok()) return built.status();
-    sim = *std::move(built);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
 
   engine::RoutingSnapshot& snapshot = *sim->snapshot;
   std::map<std::string, int> open_before;
@@ -1659,7 +1659,7 @@ absl::StatusOr<v1::SimulateRoutingResponse> Router::SimulateRouting(
   }
   const absl::Time now = clock_.Now();
   v1::SimulateRoutingResponse response;
-  response.set_rule_set_version(rule_set.version());
+  response.set_rule_set_version(snapshot.version());
   std::map<std::string, int> offers;
   for (const v1::SimulatedLead& lead : request.leads()) {
     engine::Decision d = snapshot.Decide(lead.lead_summary(), now);

@@ -140,6 +140,12 @@ int32_t RoutingSnapshot::InternSchedule(WeeklySchedule schedule) {
   return it->second;
 }
 
+RoutingSnapshot RoutingSnapshot::Clone() const {
+  RoutingSnapshot copy(*this);
+  copy.id_ = next_snapshot_id.fetch_add(1);
+  return copy;
+}
+
 int32_t RoutingSnapshot::PoolFor(const std::string& key,
                                  const std::string& team) {
   auto [it, inserted] =

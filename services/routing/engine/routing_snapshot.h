@@ -141,6 +141,10 @@ class RoutingSnapshot {
   RoutingSnapshot(RoutingSnapshot&&) = default;
   RoutingSnapshot& operator=(RoutingSnapshot&&) = default;
 
+  // An independent copy, e.g. to try decisions on: a Decision made by one
+  // cannot be committed to the other.
+  RoutingSnapshot Clone() const;
+
   // Routes one lead at `now`: the first matching rule, the eligible reps of
   // its target and the strategy's pick, with the explanation. Changes
   // nothing; `lapsed_reps` (reps/{rep}) already let this lead lapse.
@@ -198,6 +202,7 @@ class RoutingSnapshot {
   int64_t version() const { return rule_set_.version(); }
 
  private:
+  RoutingSnapshot(const RoutingSnapshot&) = default;
   // The facts every eligibility check reads. Each pool keeps a copy per
   // member, sorted by rep, so a decision walks one contiguous array instead
   // of chasing every rep's proto.

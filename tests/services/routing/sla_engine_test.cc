@@ -635,6 +635,42 @@ TEST_F(SlaEngineTest, SimulationHasNoSideEffectsAndProjectsLoad) {
   EXPECT_EQ(router_->GetRuleSet({})->version(), 0) << "draft not applied";
 }
 
+// Against the current rules the simulation starts from the live engine's
+// state, and leaves it as it was.
+TEST_F(SlaEngineTest, SimulatingTheCurrentRulesStartsFromTheLiveState) {
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  absl::StatusOr<v1::RouteLeadResponse> first = RouteFrom("leads/l1", "FR");
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string next = first->assignment().rep() == a ? b : a;
+
+  v1::SimulateRoutingRequest request;
+  for (const char* lead : {"s1", "s2", "s3"}) {
+    v1::SimulatedLead& simulated = *request.add_leads();
+    simulated.set_lead(lead);
+    simulated.mutable_lead_summary()->mutable_profile()->set_country("FR");
+  }
+  absl::StatusOr<v1::SimulateRoutingResponse> sim =
+      router_->SimulateRouting(request);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  ASSERT_EQ(sim->assignments_size(), 3);
+  EXPECT_EQ(sim->assignments(0).rep(), next);
+  EXPECT_EQ(sim->assignments(1).rep(), first->assignment().rep());
+  EXPECT_EQ(sim->assignments(2).rep(), next);
+  for (const v1::ProjectedLoad& load : sim->loads()) {
+    EXPECT_EQ(load.open_assignments(), load.rep() == next ? 0 : 1);
+    EXPECT_EQ(load.simulated_offers(), load.rep() == next ? 2 : 1);
+  }
+
+  absl::StatusOr<v1::RouteLeadResponse> second = RouteFrom("leads/l2", "FR");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->assignment().rep(), next);
+  absl::StatusOr<v1::SimulateRoutingResponse> again =
+      router_->SimulateRouting(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->assignments(0).rep(), first->assignment().rep());
+}
+
 TEST_F(SlaEngineTest, RoundRobinPointerSurvivesRestart) {
   const std::string a = AddRep("A");
   const std::string b = AddRep("B");
