@@ -33,7 +33,7 @@ absl::StatusOr<v1::Campaign> LoadCampaign(Transaction& tx,
       store.FindCampaign(tx, id);
   if (!found.ok()) return found.status();
   if (!found->has_value()) return NotFound(name);
-  return **found;
+  return *std::move(*found);
 }
 
 // Copies one updatable field from `from` to `to`.

@@ -122,7 +122,7 @@ absl::StatusOr<v1::Lead> LoadLead(Transaction& tx, const CampaignStore& store,
   absl::StatusOr<std::optional<v1::Lead>> found = store.FindLead(tx, id);
   if (!found.ok()) return found.status();
   if (!found->has_value()) return NotFound(name);
-  return **found;
+  return *std::move(*found);
 }
 
 }  // namespace
