@@ -13,9 +13,10 @@ namespace handoff::persona {
 namespace {
 
 struct Criterion {
-  std::string name;
+  absl::string_view name;
   int weight;
   bool matched;
+  // Left empty when the caller only wants the score.
   std::string detail;
 };
 
@@ -27,31 +28,43 @@ std::string SeniorityName(int value) {
   return ShortEnumName(value, v1::Seniority_descriptor(), "SENIORITY_");
 }
 
-Criterion Unknown(std::string name, int weight, absl::string_view field) {
-  return {std::move(name), weight, false, absl::StrCat(field, " unknown")};
+Criterion Unknown(absl::string_view name, int weight, absl::string_view field,
+                  bool explain) {
+  return {name, weight, false,
+          explain ? absl::StrCat(field, " unknown") : std::string()};
 }
 
-Criterion MatchIndustry(const v1::PersonaCriteria& c,
-                        const v1::LeadProfile& p) {
+Criterion MatchIndustry(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
+                        bool explain) {
   absl::string_view industry = absl::StripAsciiWhitespace(p.industry());
-  if (industry.empty()) return Unknown("industry", kIndustryWeight, "industry");
+  if (industry.empty()) {
+    return Unknown("industry", kIndustryWeight, "industry", explain);
+  }
   bool matched = std::any_of(
       c.industries().begin(), c.industries().end(), [&](const std::string& i) {
         return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(i), industry);
       });
+  if (!explain) return {"industry", kIndustryWeight, matched, {}};
   return {"industry", kIndustryWeight, matched,
           absl::StrCat("industry ", industry, matched ? " in " : " not in ",
                        List(c.industries()))};
 }
 
 Criterion MatchCompanySize(const v1::PersonaCriteria& c,
-                           const v1::LeadProfile& p) {
+                           const v1::LeadProfile& p, bool explain) {
   const int count = p.employee_count();
   if (count <= 0) {
-    return Unknown("company_size", kCompanySizeWeight, "employee_count");
+    return Unknown("company_size", kCompanySizeWeight, "employee_count",
+                   explain);
   }
   const int min = c.min_employees();
   const int max = c.max_employees();
+  if (!explain) {
+    return {"company_size",
+            kCompanySizeWeight,
+            (min <= 0 || count >= min) && (max <= 0 || count <= max),
+            {}};
+  }
   std::string detail;
   bool matched = false;
   if (min > 0 && count < min) {
@@ -72,13 +85,17 @@ Criterion MatchCompanySize(const v1::PersonaCriteria& c,
   return {"company_size", kCompanySizeWeight, matched, std::move(detail)};
 }
 
-Criterion MatchCountry(const v1::PersonaCriteria& c, const v1::LeadProfile& p) {
-  std::string country =
-      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(p.country()));
-  if (country.empty()) return Unknown("country", kCountryWeight, "country");
+Criterion MatchCountry(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
+                       bool explain) {
+  absl::string_view given = absl::StripAsciiWhitespace(p.country());
+  if (given.empty()) {
+    return Unknown("country", kCountryWeight, "country", explain);
+  }
   bool matched = std::any_of(
       c.countries().begin(), c.countries().end(),
-      [&](const std::string& x) { return absl::EqualsIgnoreCase(x, country); });
+      [&](const std::string& x) { return absl::EqualsIgnoreCase(x, given); });
+  if (!explain) return {"country", kCountryWeight, matched, {}};
+  const std::string country = absl::AsciiStrToUpper(given);
   return {"country", kCountryWeight, matched,
           absl::StrCat("country ", country, matched ? " in " : " not in ",
                        List(c.countries()))};
@@ -111,30 +128,35 @@ bool ContainsPhrase(const std::vector<std::string>& title,
                      phrase.end()) != title.end();
 }
 
-Criterion MatchJobTitle(const v1::PersonaCriteria& c,
-                        const v1::LeadProfile& p) {
+Criterion MatchJobTitle(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
+                        bool explain) {
   absl::string_view title = absl::StripAsciiWhitespace(p.job_title());
-  if (title.empty()) return Unknown("job_title", kJobTitleWeight, "job_title");
+  if (title.empty()) {
+    return Unknown("job_title", kJobTitleWeight, "job_title", explain);
+  }
   std::vector<std::string> words = Words(title);
   for (const std::string& keyword : c.title_keywords()) {
     if (ContainsPhrase(words, keyword)) {
+      if (!explain) return {"job_title", kJobTitleWeight, true, {}};
       return {"job_title", kJobTitleWeight, true,
               absl::StrCat("job_title \"", title, "\" contains \"",
                            absl::StripAsciiWhitespace(keyword), "\"")};
     }
   }
+  if (!explain) return {"job_title", kJobTitleWeight, false, {}};
   return {"job_title", kJobTitleWeight, false,
           absl::StrCat("job_title \"", title, "\" has none of ",
                        List(c.title_keywords()))};
 }
 
-Criterion MatchSeniority(const v1::PersonaCriteria& c,
-                         const v1::LeadProfile& p) {
+Criterion MatchSeniority(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
+                         bool explain) {
   if (p.seniority() == v1::SENIORITY_UNSPECIFIED) {
-    return Unknown("seniority", kSeniorityWeight, "seniority");
+    return Unknown("seniority", kSeniorityWeight, "seniority", explain);
   }
   bool matched = std::find(c.seniorities().begin(), c.seniorities().end(),
                            p.seniority()) != c.seniorities().end();
+  if (!explain) return {"seniority", kSeniorityWeight, matched, {}};
   std::vector<std::string> wanted;
   for (int s : c.seniorities()) wanted.push_back(SeniorityName(s));
   return {"seniority", kSeniorityWeight, matched,
@@ -162,21 +184,47 @@ std::vector<int> Shares(const std::vector<Criterion>& criteria, int total) {
   return shares;
 }
 
+std::vector<Criterion> Evaluate(const v1::PersonaCriteria& c,
+                                const v1::LeadProfile& profile, bool explain) {
+  std::vector<Criterion> criteria;
+  criteria.reserve(5);
+  if (!c.industries().empty()) {
+    criteria.push_back(MatchIndustry(c, profile, explain));
+  }
+  if (c.min_employees() > 0 || c.max_employees() > 0) {
+    criteria.push_back(MatchCompanySize(c, profile, explain));
+  }
+  if (!c.countries().empty()) {
+    criteria.push_back(MatchCountry(c, profile, explain));
+  }
+  if (!c.title_keywords().empty()) {
+    criteria.push_back(MatchJobTitle(c, profile, explain));
+  }
+  if (!c.seniorities().empty()) {
+    criteria.push_back(MatchSeniority(c, profile, explain));
+  }
+  return criteria;
+}
+
+// Integer round half up of 100 * matched weight / defined weight; 0 for no
+// criteria.
+int Score(const std::vector<Criterion>& criteria) {
+  int defined = 0;
+  int matched = 0;
+  for (const Criterion& criterion : criteria) {
+    defined += criterion.weight;
+    if (criterion.matched) matched += criterion.weight;
+  }
+  if (defined == 0) return 0;
+  return (200 * matched + defined) / (2 * defined);
+}
+
 }  // namespace
 
 v1::PersonaMatch MatchProfile(const v1::Persona& persona,
                               const v1::LeadProfile& profile) {
-  const v1::PersonaCriteria& c = persona.criteria();
-  std::vector<Criterion> criteria;
-  if (!c.industries().empty()) criteria.push_back(MatchIndustry(c, profile));
-  if (c.min_employees() > 0 || c.max_employees() > 0) {
-    criteria.push_back(MatchCompanySize(c, profile));
-  }
-  if (!c.countries().empty()) criteria.push_back(MatchCountry(c, profile));
-  if (!c.title_keywords().empty()) {
-    criteria.push_back(MatchJobTitle(c, profile));
-  }
-  if (!c.seniorities().empty()) criteria.push_back(MatchSeniority(c, profile));
+  std::vector<Criterion> criteria =
+      Evaluate(persona.criteria(), profile, /*explain=*/true);
 
   v1::PersonaMatch match;
   match.set_persona(persona.name());
@@ -188,17 +236,12 @@ v1::PersonaMatch MatchProfile(const v1::Persona& persona,
     return match;
   }
   int defined = 0;
-  int matched = 0;
-  for (const Criterion& criterion : criteria) {
-    defined += criterion.weight;
-    if (criterion.matched) matched += criterion.weight;
-  }
-  // Integer round half up of 100 * matched / defined.
-  match.set_score((200 * matched + defined) / (2 * defined));
+  for (const Criterion& criterion : criteria) defined += criterion.weight;
+  match.set_score(Score(criteria));
   std::vector<int> shares = Shares(criteria, defined);
   for (size_t i = 0; i < criteria.size(); ++i) {
     v1::CriterionResult* result = match.add_criteria();
-    result->set_criterion(criteria[i].name);
+    result->set_criterion(std::string(criteria[i].name));
     result->set_matched(criteria[i].matched);
     result->set_weight(shares[i]);
     result->set_detail(std::move(criteria[i].detail));
@@ -209,18 +252,39 @@ v1::PersonaMatch MatchProfile(const v1::Persona& persona,
 std::vector<v1::PersonaMatch> RankPersonas(
     const std::vector<v1::Persona>& personas, const v1::LeadProfile& profile,
     int min_score, int max_results) {
-  std::vector<v1::PersonaMatch> matches;
-  for (const v1::Persona& persona : personas) {
-    v1::PersonaMatch match = MatchProfile(persona, profile);
-    if (match.score() >= min_score) matches.push_back(std::move(match));
+  if (max_results == 0 || personas.size() <= size_t(max_results)) {
+    std::vector<v1::PersonaMatch> matches;
+    for (const v1::Persona& persona : personas) {
+      v1::PersonaMatch match = MatchProfile(persona, profile);
+      if (match.score() >= min_score) matches.push_back(std::move(match));
+    }
+    std::sort(matches.begin(), matches.end(),
+              [](const v1::PersonaMatch& a, const v1::PersonaMatch& b) {
+                if (a.score() != b.score()) return a.score() > b.score();
+                return a.persona() < b.persona();
+              });
+    return matches;
   }
-  std::sort(matches.begin(), matches.end(),
-            [](const v1::PersonaMatch& a, const v1::PersonaMatch& b) {
-              if (a.score() != b.score()) return a.score() > b.score();
-              return a.persona() < b.persona();
-            });
-  if (max_results > 0 && matches.size() > static_cast<size_t>(max_results)) {
-    matches.resize(max_results);
+  // Some are cut: scores first, explanations only for the personas returned
+  // (campaign asks for the best one of all).
+  std::vector<std::pair<int, const v1::Persona*>> ranked;
+  ranked.reserve(personas.size());
+  for (const v1::Persona& persona : personas) {
+    const int score =
+        Score(Evaluate(persona.criteria(), profile, /*explain=*/false));
+    if (score >= min_score) ranked.push_back({score, &persona});
+  }
+  auto better = [](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;
+    return a.second->name() < b.second->name();
+  };
+  const size_t keep = std::min(ranked.size(), static_cast<size_t>(max_results));
+  std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end(),
+                    better);
+  std::vector<v1::PersonaMatch> matches;
+  matches.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) {
+    matches.push_back(MatchProfile(*ranked[i].second, profile));
   }
   return matches;
 }

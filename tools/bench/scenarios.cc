@@ -13,6 +13,7 @@
 #include "common/proto_time.h"
 #include "common/server/grpc_status.h"
 #include "common/strings.h"
+#include "tools/bench/bench_data.h"
 
 namespace handoff::bench {
 namespace {
@@ -35,115 +36,6 @@ absl::StatusOr<Resp> CallSync(Stub& stub,
   grpc::Status status = (stub.*method)(&ctx, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
-}
-
-struct PersonaSpec {
-  const char* display_name;
-  std::vector<std::string> industries;
-  int min_employees;
-  int max_employees;
-  std::vector<std::string> countries;
-  std::vector<std::string> title_keywords;
-  std::vector<pv1::Seniority> seniorities;
-};
-
-// Eight personas, a realistic count for one company; MatchPersona scores a
-// profile against each of them.
-std::vector<PersonaSpec> PersonaSpecs() {
-  using pv1::SENIORITY_C_LEVEL;
-  using pv1::SENIORITY_DIRECTOR;
-  using pv1::SENIORITY_MANAGER;
-  using pv1::SENIORITY_OWNER;
-  using pv1::SENIORITY_VP;
-  return {
-      {"IT Leader, Mid-Market",
-       {"software", "logistics", "manufacturing", "healthcare"},
-       200,
-       5000,
-       {"US", "DE", "GB", "NL", "FR"},
-       {"IT", "CIO", "CTO", "Infrastructure"},
-       {SENIORITY_DIRECTOR, SENIORITY_VP, SENIORITY_C_LEVEL}},
-      {"Marketing Operations Manager",
-       {"retail", "media", "software"},
-       50,
-       2000,
-       {},
-       {"Marketing", "Growth", "Demand"},
-       {SENIORITY_MANAGER, SENIORITY_DIRECTOR}},
-      {"Startup Founder",
-       {"software", "fintech"},
-       1,
-       100,
-       {},
-       {"Founder", "CEO", "CTO"},
-       {SENIORITY_OWNER, SENIORITY_C_LEVEL}},
-      {"Finance Controller, Enterprise",
-       {"fintech", "insurance", "manufacturing", "retail"},
-       1000,
-       0,
-       {"US", "DE", "GB", "JP"},
-       {"Finance", "Controller", "CFO"},
-       {SENIORITY_DIRECTOR, SENIORITY_VP, SENIORITY_C_LEVEL}},
-      {"Revenue Leader",
-       {"software", "fintech", "media"},
-       100,
-       5000,
-       {"US", "GB", "CA"},
-       {"Sales", "Revenue"},
-       {SENIORITY_VP, SENIORITY_C_LEVEL}},
-      {"Hospital Operations Director",
-       {"healthcare"},
-       500,
-       0,
-       {},
-       {"Operations"},
-       {SENIORITY_DIRECTOR, SENIORITY_VP}},
-      {"E-commerce Manager",
-       {"retail"},
-       50,
-       5000,
-       {"US", "DE", "FR", "ES", "IT"},
-       {"E-commerce", "Digital"},
-       {SENIORITY_MANAGER, SENIORITY_DIRECTOR}},
-      {"Supply Chain Planner",
-       {"logistics", "manufacturing"},
-       200,
-       0,
-       {},
-       {"Supply", "Planning", "Logistics"},
-       {SENIORITY_MANAGER, SENIORITY_DIRECTOR}},
-  };
-}
-
-// 120 distinct profiles (the array lengths are coprime-ish), cycling by seq.
-pv1::LeadProfile ProfileFor(int64_t seq) {
-  static constexpr const char* kIndustries[] = {
-      "software",   "logistics", "retail",        "fintech",
-      "healthcare", "media",     "manufacturing", "insurance"};
-  static constexpr int kEmployees[] = {18, 140, 420, 1200, 5400};
-  static constexpr const char* kCountries[] = {"US", "DE", "GB",
-                                               "FR", "JP", "NL"};
-  struct Role {
-    const char* title;
-    pv1::Seniority seniority;
-  };
-  static constexpr Role kRoles[] = {
-      {"Head of IT", pv1::SENIORITY_DIRECTOR},
-      {"VP Sales", pv1::SENIORITY_VP},
-      {"Marketing Manager", pv1::SENIORITY_MANAGER},
-      {"CFO", pv1::SENIORITY_C_LEVEL},
-      {"Founder", pv1::SENIORITY_OWNER},
-      {"Supply Chain Planner", pv1::SENIORITY_MANAGER},
-  };
-  const auto i = static_cast<size_t>(seq < 0 ? -seq : seq);
-  pv1::LeadProfile profile;
-  profile.set_industry(kIndustries[i % std::size(kIndustries)]);
-  profile.set_employee_count(kEmployees[i % std::size(kEmployees)]);
-  profile.set_country(kCountries[i % std::size(kCountries)]);
-  const Role& role = kRoles[i % std::size(kRoles)];
-  profile.set_job_title(role.title);
-  profile.set_seniority(role.seniority);
-  return profile;
 }
 
 std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,
@@ -284,19 +176,12 @@ absl::Status Bench::EnsurePersonas() {
       !s.ok()) {
     return s;
   }
-  for (const PersonaSpec& spec : PersonaSpecs()) {
+  for (const pv1::Persona& persona : BenchPersonas()) {
     pv1::CreatePersonaRequest req;
     req.set_request_id(RequestId("persona", personas_.size()));
     pv1::Persona* p = req.mutable_persona();
-    p->set_display_name(spec.display_name);
+    *p = persona;
     p->set_description("Created by handoff-loadgen.");
-    pv1::PersonaCriteria* c = p->mutable_criteria();
-    for (const auto& v : spec.industries) c->add_industries(v);
-    c->set_min_employees(spec.min_employees);
-    c->set_max_employees(spec.max_employees);
-    for (const auto& v : spec.countries) c->add_countries(v);
-    for (const auto& v : spec.title_keywords) c->add_title_keywords(v);
-    for (auto v : spec.seniorities) c->add_seniorities(v);
     absl::StatusOr<pv1::Persona> created =
         CallSync(*persona_[0], &pv1::PersonaService::Stub::CreatePersona, req);
     if (!created.ok()) return created.status();

@@ -1,8 +1,11 @@
 #include "services/persona/persona_matcher.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -293,6 +296,67 @@ TEST(RankPersonasTest, MinScoreAndMaxResults) {
   EXPECT_EQ(RankPersonas(personas, FullProfile(), 100, 0).size(), 2u);
   v1::LeadProfile nobody;
   EXPECT_THAT(RankPersonas(personas, nobody, 1, 0), IsEmpty());
+}
+
+// RankPersonas scores every persona but explains only those it returns; the
+// result must be what explaining all of them, then filtering, sorting and
+// cutting, gives.
+TEST(RankPersonasTest, SameAsExplainingEveryPersona) {
+  std::mt19937 rng(20261127);
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const std::vector<std::string> industries = {"software", "retail", "Fintech",
+                                               " logistics "};
+  const std::vector<std::string> countries = {"DE", "fr", "US", " gb"};
+  const std::vector<std::string> titles = {"VP of Engineering", "CFO",
+                                           "Head of IT", "Recruiting Lead"};
+  for (int round = 0; round < 300; ++round) {
+    std::vector<v1::Persona> personas;
+    const int count = pick(12);
+    for (int i = 0; i < count; ++i) {
+      v1::Persona persona =
+          NamedPersona(std::to_string(pick(8)) + "-" + std::to_string(i));
+      v1::PersonaCriteria& c = *persona.mutable_criteria();
+      if (pick(2)) c.add_industries(industries[pick(4)]);
+      if (pick(2)) c.set_min_employees(pick(3) * 100);
+      if (pick(2)) c.set_max_employees(pick(3) * 500);
+      if (pick(2)) c.add_countries(countries[pick(4)]);
+      if (pick(2)) c.add_title_keywords(pick(2) ? "engineering" : "head of");
+      if (pick(2)) c.add_seniorities(v1::SENIORITY_VP);
+      personas.push_back(persona);
+    }
+    v1::LeadProfile profile;
+    if (pick(4)) profile.set_industry(industries[pick(4)]);
+    if (pick(4)) profile.set_employee_count(pick(1200));
+    if (pick(4)) profile.set_country(countries[pick(4)]);
+    if (pick(4)) profile.set_job_title(titles[pick(4)]);
+    if (pick(4))
+      profile.set_seniority(pick(2) ? v1::SENIORITY_VP : v1::SENIORITY_C_LEVEL);
+    const int min_score = pick(3) * 30;
+    const int max_results = pick(4);
+
+    std::vector<v1::PersonaMatch> expected;
+    for (const v1::Persona& persona : personas) {
+      v1::PersonaMatch match = MatchProfile(persona, profile);
+      if (match.score() >= min_score) expected.push_back(match);
+    }
+    std::sort(expected.begin(), expected.end(),
+              [](const v1::PersonaMatch& a, const v1::PersonaMatch& b) {
+                if (a.score() != b.score()) return a.score() > b.score();
+                return a.persona() < b.persona();
+              });
+    if (max_results > 0 && expected.size() > size_t(max_results)) {
+      expected.resize(max_results);
+    }
+    std::vector<v1::PersonaMatch> ranked =
+        RankPersonas(personas, profile, min_score, max_results);
+    ASSERT_EQ(ranked.size(), expected.size()) << "round " << round;
+    for (size_t i = 0; i < ranked.size(); ++i) {
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+          ranked[i], expected[i]))
+          << "round " << round << ": " << ranked[i].DebugString() << " vs "
+          << expected[i].DebugString();
+    }
+  }
 }
 
 }  // namespace
