@@ -59,28 +59,21 @@ Criterion MatchCompanySize(const v1::PersonaCriteria& c,
   }
   const int min = c.min_employees();
   const int max = c.max_employees();
-  if (!explain) {
-    return {"company_size",
-            kCompanySizeWeight,
-            (min <= 0 || count >= min) && (max <= 0 || count <= max),
-            {}};
-  }
+  const bool below = min > 0 && count < min;
+  const bool above = max > 0 && count > max;
+  const bool matched = !below && !above;
+  if (!explain) return {"company_size", kCompanySizeWeight, matched, {}};
   std::string detail;
-  bool matched = false;
-  if (min > 0 && count < min) {
+  if (below) {
     detail = absl::StrCat("employee_count ", count, " below minimum ", min);
-  } else if (max > 0 && count > max) {
+  } else if (above) {
     detail = absl::StrCat("employee_count ", count, " above maximum ", max);
+  } else if (min > 0 && max > 0) {
+    detail = absl::StrCat("employee_count ", count, " within ", min, "-", max);
+  } else if (min > 0) {
+    detail = absl::StrCat("employee_count ", count, " at least ", min);
   } else {
-    matched = true;
-    if (min > 0 && max > 0) {
-      detail =
-          absl::StrCat("employee_count ", count, " within ", min, "-", max);
-    } else if (min > 0) {
-      detail = absl::StrCat("employee_count ", count, " at least ", min);
-    } else {
-      detail = absl::StrCat("employee_count ", count, " at most ", max);
-    }
+    detail = absl::StrCat("employee_count ", count, " at most ", max);
   }
   return {"company_size", kCompanySizeWeight, matched, std::move(detail)};
 }
@@ -219,6 +212,13 @@ int Score(const std::vector<Criterion>& criteria) {
   return (200 * matched + defined) / (2 * defined);
 }
 
+// The ranking order: best score first, ties by persona name.
+bool RanksBefore(int score_a, const std::string& name_a, int score_b,
+                 const std::string& name_b) {
+  if (score_a != score_b) return score_a > score_b;
+  return name_a < name_b;
+}
+
 }  // namespace
 
 v1::PersonaMatch MatchProfile(const v1::Persona& persona,
@@ -260,8 +260,8 @@ std::vector<v1::PersonaMatch> RankPersonas(
     }
     std::sort(matches.begin(), matches.end(),
               [](const v1::PersonaMatch& a, const v1::PersonaMatch& b) {
-                if (a.score() != b.score()) return a.score() > b.score();
-                return a.persona() < b.persona();
+                return RanksBefore(a.score(), a.persona(), b.score(),
+                                   b.persona());
               });
     return matches;
   }
@@ -275,8 +275,7 @@ std::vector<v1::PersonaMatch> RankPersonas(
     if (score >= min_score) ranked.push_back({score, &persona});
   }
   auto better = [](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first > b.first;
-    return a.second->name() < b.second->name();
+    return RanksBefore(a.first, a.second->name(), b.first, b.second->name());
   };
   const size_t keep = std::min(ranked.size(), static_cast<size_t>(max_results));
   std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end(),

@@ -91,13 +91,13 @@ struct QueueStats {
   std::optional<absl::Time> oldest_enqueue_time;
 };
 
-// All SQL of the routing service. Methods take the caller's transaction so a
-// domain operation (state change, strategy pointer, outbox message) commits
-// as one unit.
 // The routing schema's steps (RoutingStore::Open applies them); public so a
 // test can stop at an earlier version.
 const std::vector<std::string>& RoutingMigrations();
 
+// All SQL of the routing service. Methods take the caller's transaction so a
+// domain operation (state change, strategy pointer, outbox message) commits
+// as one unit.
 class RoutingStore {
  public:
   // Applies the routing schema migrations.
