@@ -198,6 +198,31 @@ absl::StatusOr<std::optional<SqlRow>> Transaction::QueryOne(
   return std::optional<SqlRow>(std::move(rows->front()));
 }
 
+void Transaction::WriteAtCommit(std::string key, WriteAtCommitFn write) {
+  writes_at_commit_.insert_or_assign(std::move(key), std::move(write));
+}
+
+absl::Status Transaction::FlushWritesAtCommit() {
+  std::map<std::string, WriteAtCommitFn> pending;
+  pending.swap(db_->batch_writes_);
+  for (auto it = pending.begin(); it != pending.end();) {
+    if (absl::Status s = it->second(*this); !s.ok()) {
+      // What did not run stays pending.
+      db_->batch_writes_.merge(pending);
+      return s;
+    }
+    // Kept to be pending again should this transaction roll back.
+    flushed_.insert_or_assign(it->first, std::move(it->second));
+    it = pending.erase(it);
+  }
+  // This transaction's own go after the batch's: they are newer.
+  for (auto& [key, write] : writes_at_commit_) {
+    if (absl::Status s = write(*this); !s.ok()) return s;
+  }
+  writes_at_commit_.clear();
+  return absl::OkStatus();
+}
+
 int64_t Transaction::LastInsertRowId() const {
   return sqlite3_last_insert_rowid(db_->db_);
 }
@@ -435,6 +460,17 @@ thread_local bool in_after_commit_hook = false;
 Database::Committed Database::CommitLocked() {
   Committed committed;
   if (!batch_open_) return committed;
+  if (!batch_writes_.empty()) {
+    Transaction tx(this);
+    for (auto& [key, write] : batch_writes_) {
+      if (absl::Status s = write(tx); !s.ok()) {
+        DieOnLostBatch(absl::Status(
+            s.code(),
+            absl::StrCat("write at commit ", key, ": ", s.message())));
+      }
+    }
+    batch_writes_.clear();
+  }
   absl::Status status = ExecCached("COMMIT");
   if (!status.ok()) DieOnLostBatch(status);
   batch_open_ = false;
@@ -548,7 +584,13 @@ absl::Status Database::RunInBatch(
     absl::Status released = ExecCached("RELEASE handoff_tx");
     if (!released.ok()) DieOnLostBatch(released);
     for (auto& hook : tx.after_commit_) batch_hooks_.push_back(std::move(hook));
+    for (auto& [key, write] : tx.writes_at_commit_) {
+      batch_writes_.insert_or_assign(key, std::move(write));
+    }
     return status;
+  }
+  for (auto& [key, write] : tx.flushed_) {
+    batch_writes_.try_emplace(key, std::move(write));
   }
   // Some errors (I/O, full disk) roll back the whole batch by themselves.
   if (sqlite3_get_autocommit(db_)) DieOnLostBatch(status);

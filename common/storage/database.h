@@ -91,6 +91,20 @@ class Transaction {
   // transaction itself.
   void AfterCommit(std::function<void()> fn);
 
+  // A write of state where only the latest version matters (Write only):
+  // `write` runs once, just before the COMMIT of the batch carrying this
+  // transaction, and a later call with the same `key` in the same batch
+  // replaces it, so state changed by every transaction of a batch is written
+  // once per batch. Discarded when this transaction rolls back. `write` must
+  // only write through the Transaction it gets, and must not capture what
+  // may be gone by then (the batch can commit after its caller returned).
+  using WriteAtCommitFn = std::function<absl::Status(Transaction&)>;
+  void WriteAtCommit(std::string key, WriteAtCommitFn write);
+  // Runs the batch's pending WriteAtCommit writes (and this transaction's)
+  // now, inside this transaction, so that it reads them; when this
+  // transaction rolls back they are pending again.
+  absl::Status FlushWritesAtCommit();
+
  private:
   friend class Database;
   explicit Transaction(Database* db) : db_(db) {}
@@ -98,6 +112,9 @@ class Transaction {
                                         std::initializer_list<SqlParam> params);
   Database* db_;
   std::vector<std::function<void()>> after_commit_;
+  std::map<std::string, WriteAtCommitFn> writes_at_commit_;
+  // Pending writes of the batch this transaction ran early.
+  std::map<std::string, WriteAtCommitFn> flushed_;
 };
 
 // An embedded SQLite database: one connection, WAL journal, group commit.
@@ -183,6 +200,8 @@ class Database {
   bool batch_open_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t open_batch_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::function<void()>> batch_hooks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Transaction::WriteAtCommitFn> batch_writes_
+      ABSL_GUARDED_BY(mu_);
   bool commit_wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 

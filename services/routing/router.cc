@@ -338,6 +338,8 @@ absl::StatusOr<Router::Engine> Router::BuildEngine(
       engine::RoutingSnapshot::Build(rule_set, *std::move(reps),
                                      std::move(engine_options));
   if (!snapshot.ok()) return snapshot.status();
+  // Picks earlier in the open batch have not written their pools yet.
+  if (absl::Status s = tx.FlushWritesAtCommit(); !s.ok()) return s;
   absl::StatusOr<std::vector<v1::PoolStrategyState>> states =
       store_.LoadPoolStates(tx);
   if (!states.ok()) return states.status();
@@ -573,10 +575,6 @@ absl::StatusOr<Router::Routed> Router::Offer(Transaction& tx,
   const engine::Decision& d = routed.decision;
   if (!d.offered()) return routed;
 
-  absl::StatusOr<v1::PoolStrategyState> state = snapshot.StateAfter(d);
-  if (!state.ok()) return state.status();
-  if (absl::Status s = store_.SavePoolState(tx, *state); !s.ok()) return s;
-
   const CompiledPolicy& policy = engine_.policies->Get(d.sla_policy);
   v1::Assignment a;
   a.set_name(ResourceName("assignments", NewId(now)));
@@ -604,6 +602,14 @@ absl::StatusOr<Router::Routed> Router::Offer(Transaction& tx,
 
   engine_dirty_ = true;
   if (absl::Status s = snapshot.Commit(d, now); !s.ok()) return s;
+  absl::StatusOr<engine::PoolStateCopy> state = snapshot.CopyState(d.pool);
+  if (!state.ok()) return state.status();
+  // A pick changes the figures of every eligible member; the pool's row is
+  // written once per group commit, as the batch's last pick left it.
+  tx.WriteAtCommit(absl::StrCat("pool_states/", d.pool),
+                   [state = *std::move(state)](Transaction& at) {
+                     return RoutingStore::SavePoolState(at, state.ToProto());
+                   });
   if (absl::Status s = InsertOffer(tx, a, lead.round, StrategyName(d.strategy),
                                    lead.round_start, now);
       !s.ok()) {

@@ -196,8 +196,10 @@ class RoutingStore {
   // Strategy state per pool.
   absl::StatusOr<std::vector<v1::PoolStrategyState>> LoadPoolStates(
       Transaction& tx);
-  absl::Status SavePoolState(Transaction& tx,
-                             const v1::PoolStrategyState& state);
+  // Static: it runs at a group commit, which may come after the store is
+  // gone.
+  static absl::Status SavePoolState(Transaction& tx,
+                                    const v1::PoolStrategyState& state);
 
   // Appends to the assignment event log and sets event.cursor.
   absl::Status AppendEvent(Transaction& tx, v1::AssignmentEvent& event);

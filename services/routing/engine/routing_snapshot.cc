@@ -765,39 +765,32 @@ Decision RoutingSnapshot::Decide(
   return d;
 }
 
-v1::PoolStrategyState RoutingSnapshot::PoolProto(const PoolSlot& pool) const {
+v1::PoolStrategyState PoolStateCopy::ToProto() const {
   v1::PoolStrategyState proto;
-  proto.set_pool(pool.key);
-  proto.set_round_robin_pointer(pool.round_robin_pointer);
-  proto.set_tie_break_pointer(pool.tie_break_pointer);
-  proto.set_assignments(pool.assignments);
-  for (size_t i = 0; i < pool.members.size(); ++i) {
-    FillCredit(proto.add_reps(), pool.Name(i), pool.credit[i]);
+  proto.set_pool(pool_);
+  proto.set_round_robin_pointer(round_robin_pointer_);
+  proto.set_tie_break_pointer(tie_break_pointer_);
+  proto.set_assignments(assignments_);
+  uint32_t start = 0;
+  for (size_t i = 0; i < credit_.size(); ++i) {
+    FillCredit(proto.add_reps(),
+               std::string_view(names_).substr(start, name_ends_[i] - start),
+               credit_[i]);
+    start = name_ends_[i];
   }
   return proto;
 }
 
-absl::StatusOr<v1::PoolStrategyState> RoutingSnapshot::StateAfter(
-    const Decision& d) const {
-  if (!d.offered()) {
-    return WrongState("decision", "nobody was picked; the lead queues");
-  }
-  if (d.snapshot_id != id_ || pools_[d.pool_index].version != d.pool_version) {
-    return absl::AbortedError(
-        absl::StrCat(d.pool, ": changed since the decision"));
-  }
-  v1::PoolStrategyState proto = PoolProto(pools_[d.pool_index]);
-  proto.set_round_robin_pointer(d.round_robin_pointer);
-  proto.set_tie_break_pointer(d.tie_break_pointer);
-  proto.set_assignments(proto.assignments() + 1);
-  for (size_t i = 0; i < d.members.size(); ++i) {
-    v1::RepStrategyState* rep = proto.mutable_reps(d.members[i]);
-    if (d.weighted) rep->set_current_weight(d.currents[i]);
-    rep->set_expected_micros(rep->expected_micros() + d.due[i]);
-  }
-  v1::RepStrategyState* chosen = proto.mutable_reps(d.chosen_member);
-  chosen->set_assignments(chosen->assignments() + 1);
-  return proto;
+PoolStateCopy RoutingSnapshot::CopyOf(const PoolSlot& pool) {
+  PoolStateCopy copy;
+  copy.pool_ = pool.key;
+  copy.round_robin_pointer_ = pool.round_robin_pointer;
+  copy.tie_break_pointer_ = pool.tie_break_pointer;
+  copy.assignments_ = pool.assignments;
+  copy.names_ = pool.names;
+  copy.name_ends_ = pool.name_ends;
+  copy.credit_ = pool.credit;
+  return copy;
 }
 
 absl::Status RoutingSnapshot::Commit(const Decision& d, absl::Time now) {
@@ -838,13 +831,20 @@ absl::StatusOr<v1::PoolStrategyState> RoutingSnapshot::ExportState(
     std::string_view key) const {
   std::optional<int32_t> pool = FindPool(key);
   if (!pool.has_value()) return NotFound(key);
-  return PoolProto(pools_[*pool]);
+  return CopyOf(pools_[*pool]).ToProto();
+}
+
+absl::StatusOr<PoolStateCopy> RoutingSnapshot::CopyState(
+    std::string_view key) const {
+  std::optional<int32_t> pool = FindPool(key);
+  if (!pool.has_value()) return NotFound(key);
+  return CopyOf(pools_[*pool]);
 }
 
 std::vector<v1::PoolStrategyState> RoutingSnapshot::ExportAllStates() const {
   std::vector<v1::PoolStrategyState> out;
   out.reserve(pools_.size());
-  for (const PoolSlot& pool : pools_) out.push_back(PoolProto(pool));
+  for (const PoolSlot& pool : pools_) out.push_back(CopyOf(pool).ToProto());
   return out;
 }
 

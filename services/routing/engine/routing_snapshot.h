@@ -29,9 +29,10 @@
 //     RestoreState() for every persisted PoolStrategyState (a new rule set
 //     carries the old snapshot's ExportAllStates() over);
 //   RouteLead: d = Decide(lead, now, reps that let it lapse); when
-//     d.offered(), in the write transaction store the assignment (rule set
-//     version, d.rule, d.explanation() as Assignment.explanation_detail) and
-//     StateAfter(d) for d.pool, and after the commit call Commit(d, now);
+//     d.offered(), Commit(d, now) and in the same write transaction store
+//     the assignment (rule set version, d.rule, d.explanation() as
+//     Assignment.explanation_detail) and CopyState(d.pool); a transaction
+//     that fails after Commit rebuilds the snapshot from the store;
 //     otherwise queue the lead for d.rule;
 //   rep changes, accepts, closes: UpsertRep / SetLoad / RemoveRep; a queued
 //     lead's pool can take it once AvailableWithRoom(pool) > 0.
@@ -130,6 +131,24 @@ struct Decision {
 
 // Decide is const and may run concurrently with other Decide calls; every
 // other method mutates and needs exclusive access.
+// One pool's strategy state copied out of a snapshot: flat arrays, cheap to
+// take on every pick, and turned into the persisted form only when written.
+class PoolStateCopy {
+ public:
+  v1::PoolStrategyState ToProto() const;
+
+ private:
+  friend class RoutingSnapshot;
+  std::string pool_;
+  std::string round_robin_pointer_;
+  std::string tie_break_pointer_;
+  int64_t assignments_ = 0;
+  // Member i's name ends at name_ends_[i].
+  std::string names_;
+  std::vector<uint32_t> name_ends_;
+  std::vector<RepCredit> credit_;
+};
+
 class RoutingSnapshot {
  public:
   // INVALID_ARGUMENT for an invalid rule set or rep (see validation.h; a
@@ -151,10 +170,6 @@ class RoutingSnapshot {
   Decision Decide(const v1::LeadSummary& lead, absl::Time now,
                   std::span<const std::string> lapsed_reps = {}) const;
 
-  // The pool's strategy state as it will be once `decision` is committed,
-  // for persisting in the same transaction as the assignment.
-  absl::StatusOr<v1::PoolStrategyState> StateAfter(
-      const Decision& decision) const;
   // Applies an offered decision: the strategy state advances and the rep
   // gets one more open assignment and one more offer today. ABORTED when the
   // pool changed since Decide (another commit, a membership change).
@@ -172,6 +187,8 @@ class RoutingSnapshot {
   // in the pool are dropped.
   absl::StatusOr<v1::PoolStrategyState> ExportState(
       std::string_view pool) const;
+  // The same, left flat; for persisting at every pick.
+  absl::StatusOr<PoolStateCopy> CopyState(std::string_view pool) const;
   std::vector<v1::PoolStrategyState> ExportAllStates() const;
   // Loads a persisted state; NOT_FOUND for a pool no rule targets and no
   // rep's team names. Entries of reps not in the pool are ignored.
@@ -290,7 +307,7 @@ class RoutingSnapshot {
                            absl::Time now) const;
   // Indexes into pool.members of the candidates, in order.
   std::vector<int32_t> Candidates(const PoolSlot& pool) const;
-  v1::PoolStrategyState PoolProto(const PoolSlot& pool) const;
+  static PoolStateCopy CopyOf(const PoolSlot& pool);
 
   uint64_t id_ = 0;
   EngineOptions options_;

@@ -289,6 +289,127 @@ TEST(GroupCommitTest, DeferredWritesAreCommittedByCloseAndSurviveReopen) {
   std::filesystem::remove_all(dir);
 }
 
+// State every transaction of a batch changes (a routing pool's strategy
+// state) is written once per batch, as the batch's last transaction left it.
+absl::Status SetAtCommit(Transaction& tx, const std::string& key,
+                         std::string body, int* runs) {
+  tx.WriteAtCommit(key, [key, body, runs](Transaction& at) -> absl::Status {
+    ++*runs;
+    return at
+        .Exec(
+            "INSERT INTO t (id, body) VALUES (?, ?) ON CONFLICT (id) DO "
+            "UPDATE SET body = excluded.body",
+            {key, body})
+        .status();
+  });
+  return absl::OkStatus();
+}
+
+std::string BodyOf(Database& db, const std::string& id) {
+  std::string body = "<none>";
+  EXPECT_TRUE(db.Read([&](Transaction& tx) -> absl::Status {
+                  auto row =
+                      tx.QueryOne("SELECT body FROM t WHERE id = ?", {id});
+                  if (!row.ok()) return row.status();
+                  if (row->has_value()) body = (*row)->Bytes(0);
+                  return absl::OkStatus();
+                }).ok());
+  return body;
+}
+
+TEST(GroupCommitTest, WritesAtCommitRunOncePerBatchWithTheLatestVersion) {
+  const std::string dir =
+      testing::TempDir() + "/db_at_commit_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/x.db";
+  int runs = 0;
+  {
+    auto db = OpenWithTable(path);
+    {
+      DeferredDurability scope;
+      for (const char* body : {"v1", "v2", "v3"}) {
+        ASSERT_TRUE(db->Write([&](Transaction& tx) {
+                        return SetAtCommit(tx, "pool", body, &runs);
+                      }).ok());
+      }
+      ASSERT_TRUE(db->Write([&](Transaction& tx) {
+                      return SetAtCommit(tx, "other", "w1", &runs);
+                    }).ok());
+      // A transaction that fails takes its version with it.
+      absl::Status failed = db->Write([&](Transaction& tx) -> absl::Status {
+        SetAtCommit(tx, "pool", "undone", &runs).IgnoreError();
+        return absl::AbortedError("no");
+      });
+      ASSERT_EQ(failed.code(), absl::StatusCode::kAborted);
+      EXPECT_EQ(runs, 0);
+      absl::Notification durable;
+      scope.Then([&] { durable.Notify(); });
+      durable.WaitForNotification();
+      EXPECT_EQ(runs, 2);
+      EXPECT_EQ(BodyOf(*db, "pool"), "v3");
+      EXPECT_EQ(BodyOf(*db, "other"), "w1");
+    }
+    // The next batch writes again.
+    ASSERT_TRUE(db->Write([&](Transaction& tx) {
+                    return SetAtCommit(tx, "pool", "v4", &runs);
+                  }).ok());
+    EXPECT_EQ(runs, 3);
+    // Left for the committer (or the close) to commit.
+    DeferredDurability last;
+    ASSERT_TRUE(db->Write([&](Transaction& tx) {
+                    return SetAtCommit(tx, "pool", "v5", &runs);
+                  }).ok());
+    last.Then([] {});
+  }
+  EXPECT_EQ(runs, 4);
+  auto db = OpenWithTable(path);
+  EXPECT_EQ(BodyOf(*db, "pool"), "v5");
+  std::filesystem::remove_all(dir);
+}
+
+// A transaction that must read the state (a rebuild after a failure) writes
+// what is pending first; if it then rolls back, the writes are pending again.
+TEST(GroupCommitTest, AFlushMakesPendingWritesReadableAndARollbackKeepsThem) {
+  auto db = OpenWithTable(":memory:");
+  int runs = 0;
+  DeferredDurability scope;
+  ASSERT_TRUE(db->Write([&](Transaction& tx) {
+                  return SetAtCommit(tx, "pool", "v1", &runs);
+                }).ok());
+  absl::Status failed = db->Write([&](Transaction& tx) -> absl::Status {
+    SetAtCommit(tx, "pool", "mine", &runs).IgnoreError();
+    if (absl::Status s = tx.FlushWritesAtCommit(); !s.ok()) return s;
+    auto row = tx.QueryOne("SELECT body FROM t WHERE id = 'pool'");
+    EXPECT_TRUE(row.ok() && row->has_value());
+    // The transaction's own version is newer than the batch's.
+    if (row.ok() && row->has_value()) {
+      EXPECT_EQ((*row)->Bytes(0), "mine");
+    }
+    return absl::AbortedError("no");
+  });
+  ASSERT_EQ(failed.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(runs, 2);
+  // Flushed inside a transaction that commits: not written a second time.
+  std::string seen;
+  ASSERT_TRUE(db->Write([&](Transaction& tx) -> absl::Status {
+                  if (absl::Status s = tx.FlushWritesAtCommit(); !s.ok()) {
+                    return s;
+                  }
+                  auto row =
+                      tx.QueryOne("SELECT body FROM t WHERE id = 'pool'");
+                  if (!row.ok()) return row.status();
+                  seen = (*row)->Bytes(0);
+                  return absl::OkStatus();
+                }).ok());
+  EXPECT_EQ(seen, "v1");
+  EXPECT_EQ(runs, 3);
+  absl::Notification durable;
+  scope.Then([&] { durable.Notify(); });
+  durable.WaitForNotification();
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(BodyOf(*db, "pool"), "v1");
+}
+
 // SQLite's own auto-checkpoint is replaced by a background one; without it
 // the WAL would only grow and the main file would stay empty.
 TEST(GroupCommitTest, TheWalIsCheckpointedInTheBackground) {

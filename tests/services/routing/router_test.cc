@@ -2,11 +2,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "common/ids.h"
 #include "common/proto_time.h"
 #include "tests/services/routing/routing_fixture.h"
@@ -64,6 +66,40 @@ TEST_F(RouterTest, RoundRobinPointerSurvivesARestart) {
   EXPECT_EQ(Offer("leads/l2").rep(), b);
   NewRouter();
   EXPECT_EQ(Offer("leads/l3").rep(), a);
+}
+
+// A pool's state is written when its group commit is; a rebuild after a
+// write that failed in the same batch still starts from the picks before it.
+TEST_F(RouterTest, ARebuildInsideABatchKeepsTheBatchsEarlierPicks) {
+  const std::string dir =
+      testing::TempDir() + "/router_batch_rebuild_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  Open(dir + "/routing.db");
+  const std::string a = AddRep("A");
+  const std::string b = AddRep("B");
+  const std::string c = AddRep("C");
+  auto exec = [&](const char* sql) {
+    ASSERT_TRUE(
+        db_->Write([&](Transaction& tx) { return tx.Exec(sql).status(); }).ok())
+        << sql;
+  };
+  {
+    DeferredDurability batch;
+    EXPECT_EQ(Offer("leads/l1").rep(), a);
+    exec(
+        "CREATE TEMP TRIGGER refuse_offers BEFORE INSERT ON main.assignments "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    absl::StatusOr<v1::RouteLeadResponse> failed = Route("leads/l2");
+    EXPECT_THAT(failed.status().message(), HasSubstr("refused by the test"));
+    exec("DROP TRIGGER refuse_offers");
+    EXPECT_EQ(Offer("leads/l3").rep(), b);
+    absl::Notification durable;
+    batch.Then([&] { durable.Notify(); });
+    durable.WaitForNotification();
+  }
+  NewRouter();
+  EXPECT_EQ(Offer("leads/l4").rep(), c);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(RouterTest, CapacityIsRespectedAndTheRestIsQueued) {

@@ -367,7 +367,7 @@ TEST(RoutingSnapshotTest, CommitsAdvanceTheRotationAndTheLoads) {
   EXPECT_EQ(snap.Decide(Lead("DE"), Monday10()).rep, "reps/b");
 }
 
-TEST(RoutingSnapshotTest, StateAfterIsWhatCommitLeaves) {
+TEST(RoutingSnapshotTest, TheCopiedStateIsWhatCommitLeaves) {
   std::vector<v1::Rep> reps = {Rep("a", "dach"), Rep("b", "dach"),
                                Rep("c", "dach")};
   reps[0].set_weight(3);
@@ -376,17 +376,20 @@ TEST(RoutingSnapshotTest, StateAfterIsWhatCommitLeaves) {
             Inputs(reps));
   for (int i = 0; i < 4; ++i) {
     const Decision d = snap.Decide(Lead("DE"), Monday10());
-    absl::StatusOr<v1::PoolStrategyState> after = snap.StateAfter(d);
-    ASSERT_TRUE(after.ok());
     ASSERT_TRUE(snap.Commit(d, Monday10()).ok());
+    absl::StatusOr<PoolStateCopy> copy = snap.CopyState(d.pool);
+    ASSERT_TRUE(copy.ok());
+    const v1::PoolStrategyState after = copy->ToProto();
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-        *after, *snap.ExportState("teams/dach")))
-        << after->ShortDebugString();
+        after, *snap.ExportState("teams/dach")))
+        << after.ShortDebugString();
+    EXPECT_EQ(after.assignments(), i + 1);
+    ASSERT_EQ(after.reps_size(), 3);
     // The explanation's after-state agrees for the reps it lists.
     for (const v1::RepStrategyState& listed :
          d.explanation().state_after().reps()) {
       bool found = false;
-      for (const v1::RepStrategyState& full : after->reps()) {
+      for (const v1::RepStrategyState& full : after.reps()) {
         if (full.rep() != listed.rep()) continue;
         found = true;
         EXPECT_TRUE(
@@ -395,6 +398,8 @@ TEST(RoutingSnapshotTest, StateAfterIsWhatCommitLeaves) {
       EXPECT_TRUE(found);
     }
   }
+  EXPECT_EQ(snap.CopyState("teams/nowhere").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(RoutingSnapshotTest, AStaleDecisionIsAborted) {
@@ -404,8 +409,6 @@ TEST(RoutingSnapshotTest, AStaleDecisionIsAborted) {
   const Decision second = snap.Decide(Lead("DE"), Monday10());
   ASSERT_TRUE(snap.Commit(first, Monday10()).ok());
   EXPECT_EQ(snap.Commit(second, Monday10()).code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(snap.StateAfter(second).status().code(),
-            absl::StatusCode::kAborted);
 
   // A membership change also invalidates decisions about the pool.
   const Decision third = snap.Decide(Lead("DE"), Monday10());
