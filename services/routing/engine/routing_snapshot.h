@@ -129,8 +129,6 @@ struct Decision {
   std::vector<int64_t> due;
 };
 
-// Decide is const and may run concurrently with other Decide calls; every
-// other method mutates and needs exclusive access.
 // One pool's strategy state copied out of a snapshot: flat arrays, cheap to
 // take on every pick, and turned into the persisted form only when written.
 class PoolStateCopy {
@@ -149,6 +147,8 @@ class PoolStateCopy {
   std::vector<RepCredit> credit_;
 };
 
+// Decide is const and may run concurrently with other Decide calls; every
+// other method mutates and needs exclusive access.
 class RoutingSnapshot {
  public:
   // INVALID_ARGUMENT for an invalid rule set or rep (see validation.h; a
