@@ -1,5 +1,6 @@
 // The closed-loop driver with fake calls: no server, no sleeps.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <deque>
@@ -21,6 +22,23 @@ ClosedLoopOptions Count(int64_t count, int concurrency, int channels = 1) {
   options.channels = channels;
   options.warmup = absl::ZeroDuration();
   return options;
+}
+
+// The end-to-end scenario reports each service's CPU from /proc: the reading
+// agrees with getrusage for this process and grows with work done.
+TEST(ProcessCpuTest, ReadsProcStatLikeGetrusage) {
+  const double before = ProcessCpuSeconds(getpid());
+  ASSERT_GE(before, 0);
+  volatile uint64_t spin = 0;
+  const double self_start = SelfCpuSeconds();
+  while (SelfCpuSeconds() - self_start < 0.1) spin = spin + 1;
+  const double after = ProcessCpuSeconds(getpid());
+  const double self = SelfCpuSeconds();
+  // /proc counts clock ticks (10 ms here); getrusage is finer.
+  EXPECT_GE(after - before, 0.05);
+  EXPECT_NEAR(after, self, 0.05);
+  // No process has pid 0 in /proc.
+  EXPECT_LT(ProcessCpuSeconds(0), 0);
 }
 
 TEST(ClosedLoopTest, InlineCompletionsDoNotGrowTheStack) {

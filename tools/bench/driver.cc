@@ -1,10 +1,14 @@
 #include "tools/bench/driver.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <fstream>
+#include <sstream>
+#include <string>
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
@@ -34,13 +38,7 @@ CpuSample SampleCpu() {
     for (uint64_t f : fields) sample.total += f;
     sample.busy = sample.total - fields[3] - fields[4];
   }
-  rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) == 0) {
-    auto seconds = [](const timeval& t) {
-      return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
-    };
-    sample.self_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
-  }
+  sample.self_seconds = std::max(0.0, SelfCpuSeconds());
   return sample;
 }
 
@@ -55,6 +53,39 @@ void AddCpu(const CpuSample& before, const CpuSample& after, RunStats& stats) {
     stats.client_cores = (after.self_seconds - before.self_seconds) / wall;
   }
 }
+
+}  // namespace
+
+double SelfCpuSeconds() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return -1;
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double ProcessCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return -1;
+  // The name (field 2) may hold spaces and parentheses: fields are counted
+  // from the last ')'. utime and stime are fields 14 and 15.
+  const size_t name_end = line.rfind(')');
+  if (name_end == std::string::npos) return -1;
+  std::istringstream fields(line.substr(name_end + 1));
+  std::string field;
+  uint64_t utime = 0, stime = 0;
+  for (int index = 3; index <= 15 && fields >> field; ++index) {
+    if (index == 14) utime = std::stoull(field);
+    if (index == 15) stime = std::stoull(field);
+  }
+  if (!fields) return -1;
+  return static_cast<double>(utime + stime) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+namespace {
 
 class ClosedLoop : public std::enable_shared_from_this<ClosedLoop> {
  public:

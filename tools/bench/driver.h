@@ -50,6 +50,12 @@ struct RunStats {
   double client_cores = -1;
 };
 
+// CPU seconds (user + system) process `pid` has used so far; negative when
+// /proc has no such process.
+double ProcessCpuSeconds(int pid);
+// The same for this process.
+double SelfCpuSeconds();
+
 // Keeps `concurrency` calls in flight: each completion starts the next call
 // on the completing thread, so no thread hop sits between two calls.
 RunStats RunClosedLoop(const ClosedLoopOptions& options, const IssueFn& issue);

@@ -62,6 +62,7 @@ struct Flags {
   int e2e_max_in_flight = 256;
   std::string label;
   bool no_pairing = false;
+  std::string watch;
 };
 
 int Run(const Flags& flags) {
@@ -88,8 +89,22 @@ int Run(const Flags& flags) {
     }
     rates.push_back(rate);
   }
+  std::vector<WatchedProcess> watched;
+  for (absl::string_view entry :
+       absl::StrSplit(flags.watch, ',', absl::SkipWhitespace())) {
+    const std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    int pid = 0;
+    if (parts.first.empty() || !absl::SimpleAtoi(parts.second, &pid) ||
+        pid <= 0) {
+      std::cerr << "--watch: \"" << entry << "\" is not name=pid\n";
+      return 2;
+    }
+    watched.push_back({std::string(parts.first), pid});
+  }
 
   BenchOptions options;
+  options.watched = std::move(watched);
   options.persona_address = flags.persona;
   options.campaign_address = flags.campaign;
   options.routing_address = flags.routing;
@@ -317,6 +332,9 @@ int main(int argc, char** argv) {
                  "are skipped")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  app.add_option("--watch", flags.watch,
+                 "name=pid,... of the services: mql_to_offer reports each "
+                 "one's CPU per MQL");
   app.add_flag("--no_pairing", flags.no_pairing,
                "compare every scenario with the first echo only, instead of "
                "an echo measured right before it");

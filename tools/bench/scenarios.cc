@@ -489,6 +489,7 @@ absl::StatusOr<MqlToOfferResult> Bench::MqlToOffer(double rate,
   const std::string tag = absl::StrCat("e2e", static_cast<int64_t>(rate));
   auto state = std::make_shared<OpenLoop>();
   const absl::Duration period = absl::Seconds(1) / rate;
+  const std::vector<double> cpu_before = WatchedCpuSeconds();
   const absl::Time start = absl::Now();
 
   for (int64_t i = 0; i < result.scheduled; ++i) {
@@ -561,6 +562,7 @@ absl::StatusOr<MqlToOfferResult> Bench::MqlToOffer(double rate,
           "captures and engagements still in flight after 60 s");
     }
   }
+  const std::vector<double> cpu_after = WatchedCpuSeconds();
   std::vector<Mql> mqls;
   {
     absl::MutexLock lock(&state->mu);
@@ -569,6 +571,13 @@ absl::StatusOr<MqlToOfferResult> Bench::MqlToOffer(double rate,
     result.engagement_errors = state->engagement_errors;
   }
   result.mqls = static_cast<int64_t>(mqls.size());
+  for (size_t i = 0; i < cpu_before.size() && result.mqls > 0; ++i) {
+    if (cpu_before[i] < 0 || cpu_after[i] < 0) continue;
+    result.cpu_ms_per_mql.emplace_back(
+        i < options_.watched.size() ? options_.watched[i].name : "loadgen",
+        1000 * (cpu_after[i] - cpu_before[i]) /
+            static_cast<double>(result.mqls));
+  }
 
   // The offers are read after the load, so the reads do not compete with
   // it; the figure comes from the services' own timestamps.
@@ -621,6 +630,15 @@ absl::StatusOr<MqlToOfferResult> Bench::MqlToOffer(double rate,
   return result;
 }
 
+std::vector<double> Bench::WatchedCpuSeconds() const {
+  std::vector<double> seconds;
+  for (const WatchedProcess& p : options_.watched) {
+    seconds.push_back(ProcessCpuSeconds(p.pid));
+  }
+  seconds.push_back(SelfCpuSeconds());
+  return seconds;
+}
+
 std::string FormatMqlToOffer(const MqlToOfferResult& r) {
   const bool met = r.offered > 0 && r.not_offered == 0 && r.skipped == 0 &&
                    r.mql_to_offer.p99_ns <= 50'000'000;
@@ -645,6 +663,17 @@ std::string FormatMqlToOffer(const MqlToOfferResult& r) {
                   Ms(r.sent_to_offer.p50_ns), " ms, p99 ",
                   Ms(r.sent_to_offer.p99_ns), " ms, max ",
                   Ms(r.sent_to_offer.max_ns), " ms\n");
+  if (!r.cpu_ms_per_mql.empty()) {
+    absl::StrAppend(&out,
+                    "  CPU per MQL, first capture to last engagement reply "
+                    "(deliveries still queued then are not counted):");
+    for (size_t i = 0; i < r.cpu_ms_per_mql.size(); ++i) {
+      absl::StrAppendFormat(&out, "%s %s %.2f ms", i == 0 ? "" : ",",
+                            r.cpu_ms_per_mql[i].first,
+                            r.cpu_ms_per_mql[i].second);
+    }
+    absl::StrAppend(&out, "\n");
+  }
   if (r.rate < 1000) {
     absl::StrAppend(&out, "  below the target's rate: a reference point\n");
   } else {

@@ -18,6 +18,12 @@
 
 namespace handoff::bench {
 
+// A process whose CPU the end-to-end scenario reports (a service).
+struct WatchedProcess {
+  std::string name;
+  int pid = 0;
+};
+
 struct BenchOptions {
   std::string persona_address;
   std::string campaign_address;
@@ -33,6 +39,8 @@ struct BenchOptions {
   int rep_capacity = 10000;
   // Makes emails, lead ids and request ids unique across runs.
   std::string run_id;
+  // Their CPU per MQL is reported by MqlToOffer.
+  std::vector<WatchedProcess> watched;
 };
 
 // The end-to-end "MQL to rep offer" measurement at one rate.
@@ -53,6 +61,10 @@ struct MqlToOfferResult {
   // assignment.offer_time - the loadgen's wall clock when it sent the
   // demo-request RecordEngagement.
   LatencySummary sent_to_offer;
+  // Milliseconds of CPU per MQL of each watched process, then of the load
+  // generator ("loadgen"), from the first capture to the last engagement's
+  // reply: work still queued then (outbox deliveries behind) is not counted.
+  std::vector<std::pair<std::string, double>> cpu_ms_per_mql;
 };
 
 std::string FormatMqlToOffer(const MqlToOfferResult& result);
@@ -95,6 +107,9 @@ class Bench {
   // Fixture builds: all calls, no warmup, moderate concurrency.
   ClosedLoopOptions FixtureLoad(int64_t count) const;
   std::string RequestId(std::string_view tag, int64_t seq) const;
+  // CPU seconds of each watched process, then of this one; negative for one
+  // that cannot be read.
+  std::vector<double> WatchedCpuSeconds() const;
   // A capture of a new person `seq` into the bench campaign, tagged `tag`.
   void FillCapture(std::string_view tag, int64_t seq,
                    campaign::v1::CaptureLeadRequest& req) const;
