@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/storage/idempotency.h"
 #include "handoff/persona/v1/persona.pb.h"
+#include "tests/common/storage/stalled_committer.h"
 
 namespace handoff {
 namespace {
@@ -326,6 +327,7 @@ TEST(GroupCommitTest, WritesAtCommitRunOncePerBatchWithTheLatestVersion) {
   {
     auto db = OpenWithTable(path);
     {
+      StalledCommitter stalled(*db);
       DeferredDurability scope;
       for (const char* body : {"v1", "v2", "v3"}) {
         ASSERT_TRUE(db->Write([&](Transaction& tx) {
@@ -342,6 +344,7 @@ TEST(GroupCommitTest, WritesAtCommitRunOncePerBatchWithTheLatestVersion) {
       });
       ASSERT_EQ(failed.code(), absl::StatusCode::kAborted);
       EXPECT_EQ(runs, 0);
+      stalled.Release();
       absl::Notification durable;
       scope.Then([&] { durable.Notify(); });
       durable.WaitForNotification();
@@ -372,6 +375,7 @@ TEST(GroupCommitTest, WritesAtCommitRunOncePerBatchWithTheLatestVersion) {
 TEST(GroupCommitTest, AFlushMakesPendingWritesReadableAndARollbackKeepsThem) {
   auto db = OpenWithTable(":memory:");
   int runs = 0;
+  StalledCommitter stalled(*db);
   DeferredDurability scope;
   ASSERT_TRUE(db->Write([&](Transaction& tx) {
                   return SetAtCommit(tx, "pool", "v1", &runs);
@@ -403,6 +407,7 @@ TEST(GroupCommitTest, AFlushMakesPendingWritesReadableAndARollbackKeepsThem) {
                 }).ok());
   EXPECT_EQ(seen, "v1");
   EXPECT_EQ(runs, 3);
+  stalled.Release();
   absl::Notification durable;
   scope.Then([&] { durable.Notify(); });
   durable.WaitForNotification();

@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/ids.h"
 #include "common/proto_time.h"
+#include "tests/common/storage/stalled_committer.h"
 #include "tests/services/routing/routing_fixture.h"
 
 namespace handoff::routing {
@@ -84,6 +85,7 @@ TEST_F(RouterTest, ARebuildInsideABatchKeepsTheBatchsEarlierPicks) {
         << sql;
   };
   {
+    StalledCommitter stalled(*db_);
     DeferredDurability batch;
     EXPECT_EQ(Offer("leads/l1").rep(), a);
     exec(
@@ -93,6 +95,7 @@ TEST_F(RouterTest, ARebuildInsideABatchKeepsTheBatchsEarlierPicks) {
     EXPECT_THAT(failed.status().message(), HasSubstr("refused by the test"));
     exec("DROP TRIGGER refuse_offers");
     EXPECT_EQ(Offer("leads/l3").rep(), b);
+    stalled.Release();
     absl::Notification durable;
     batch.Then([&] { durable.Notify(); });
     durable.WaitForNotification();
