@@ -102,7 +102,8 @@ class Transaction {
   void WriteAtCommit(std::string key, WriteAtCommitFn write);
   // Runs the batch's pending WriteAtCommit writes (and this transaction's)
   // now, inside this transaction, so that it reads them; when this
-  // transaction rolls back they are pending again.
+  // transaction rolls back they are pending again. Allowed in a Read: it
+  // writes only what the open batch already owes.
   absl::Status FlushWritesAtCommit();
 
  private:
