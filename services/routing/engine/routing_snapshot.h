@@ -26,8 +26,8 @@
 // the indexes that keep a decision cheap (rules by country, reps by pool),
 // and the strategies' state. No storage, no RPC. How a router uses it:
 //   start-up / ApplyRuleSet: Build(rule set, reps with their loads), then
-//     RestoreState() for every persisted PoolStrategyState (a new rule set
-//     carries the old snapshot's ExportAllStates() over);
+//     RestoreState() for every persisted PoolStrategyState (the store holds
+//     the state of every pick, so a new rule set carries it over);
 //   RouteLead: d = Decide(lead, now, reps that let it lapse); when
 //     d.offered(), Commit(d, now) and in the same write transaction store
 //     the assignment (rule set version, d.rule, d.explanation() as
