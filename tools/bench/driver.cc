@@ -23,11 +23,15 @@ struct CpuSample {
   uint64_t busy = 0;
   uint64_t total = 0;
   double self_seconds = 0;
+  std::vector<double> watched_seconds;
   SteadyClock::time_point when = SteadyClock::now();
 };
 
-CpuSample SampleCpu() {
+CpuSample SampleCpu(const std::vector<int>& watched_pids) {
   CpuSample sample;
+  for (int pid : watched_pids) {
+    sample.watched_seconds.push_back(ProcessCpuSeconds(pid));
+  }
   std::ifstream in("/proc/stat");
   std::string label;
   in >> label;
@@ -49,8 +53,11 @@ void AddCpu(const CpuSample& before, const CpuSample& after, RunStats& stats) {
   }
   const double wall =
       std::chrono::duration<double>(after.when - before.when).count();
-  if (wall > 0) {
-    stats.client_cores = (after.self_seconds - before.self_seconds) / wall;
+  if (wall <= 0) return;
+  stats.client_cores = (after.self_seconds - before.self_seconds) / wall;
+  for (size_t i = 0; i < before.watched_seconds.size(); ++i) {
+    const double b = before.watched_seconds[i], a = after.watched_seconds[i];
+    stats.watched_cores.push_back(b < 0 || a < 0 ? -1 : (a - b) / wall);
   }
 }
 
@@ -95,7 +102,7 @@ class ClosedLoop : public std::enable_shared_from_this<ClosedLoop> {
         slots_(static_cast<size_t>(std::max(1, options.concurrency))) {}
 
   RunStats Run() {
-    const CpuSample cpu_before = SampleCpu();
+    const CpuSample cpu_before = SampleCpu(options_.watched_pids);
     begin_ = SteadyClock::now();
     measure_from_ = options_.count > 0
                         ? begin_
@@ -119,7 +126,7 @@ class ClosedLoop : public std::enable_shared_from_this<ClosedLoop> {
       // Calls still running write their slots: report nothing rather than
       // race them.
       if (!stats.drained) return stats;
-      AddCpu(cpu_before, SampleCpu(), stats);
+      AddCpu(cpu_before, SampleCpu(options_.watched_pids), stats);
       SteadyClock::time_point window_end = end_;
       if (options_.count > 0) {
         window_end = begin_;

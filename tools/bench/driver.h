@@ -31,6 +31,8 @@ struct ClosedLoopOptions {
   int64_t count = 0;
   // Give up waiting for in-flight calls this long after the window closes.
   absl::Duration drain_timeout = absl::Seconds(30);
+  // Processes (the servers) whose cores RunStats reports.
+  std::vector<int> watched_pids;
 };
 
 struct RunStats {
@@ -48,6 +50,9 @@ struct RunStats {
   // when /proc is not readable.
   double host_busy = -1;
   double client_cores = -1;
+  // Cores each of options.watched_pids used, in that order; negative for
+  // one whose /proc entry could not be read.
+  std::vector<double> watched_cores;
 };
 
 // CPU seconds (user + system) process `pid` has used so far; negative when

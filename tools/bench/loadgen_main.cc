@@ -333,8 +333,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   app.add_option("--watch", flags.watch,
-                 "name=pid,... of the services: mql_to_offer reports each "
-                 "one's CPU per MQL");
+                 "name=pid,... of the servers: each scenario reports their CPU "
+                 "per call, mql_to_offer per MQL");
   app.add_flag("--no_pairing", flags.no_pairing,
                "compare every scenario with the first echo only, instead of "
                "an echo measured right before it");

@@ -92,6 +92,9 @@ Bench::Bench(BenchOptions options) : options_(std::move(options)) {
   persona_ = MakeStubs<pv1::PersonaService>(persona_channels_);
   campaign_ = MakeStubs<cv1::CampaignService>(campaign_channels_);
   routing_ = MakeStubs<rv1::LeadRoutingService>(routing_channels_);
+  for (const WatchedProcess& p : options_.watched) {
+    options_.load.watched_pids.push_back(p.pid);
+  }
 }
 
 absl::Status Bench::Connect(absl::Duration timeout) {
@@ -142,6 +145,16 @@ ScenarioResult Bench::Result(std::string name, Kind kind, double target,
   result.latency = Summarize(std::move(stats.latencies_ns));
   result.host_busy = stats.host_busy;
   result.client_cores = stats.client_cores;
+  const double rps = result.Throughput();
+  for (size_t i = 0; i < stats.watched_cores.size() && rps > 0; ++i) {
+    if (stats.watched_cores[i] < 0) continue;
+    result.cpu_us_per_call.emplace_back(options_.watched[i].name,
+                                        1e6 * stats.watched_cores[i] / rps);
+  }
+  if (stats.client_cores >= 0 && rps > 0) {
+    result.cpu_us_per_call.emplace_back("loadgen",
+                                        1e6 * stats.client_cores / rps);
+  }
   result.note = std::move(note);
   if (!stats.drained) {
     absl::StrAppend(&result.note, result.note.empty() ? "" : "; ",
@@ -667,10 +680,13 @@ std::string FormatMqlToOffer(const MqlToOfferResult& r) {
     absl::StrAppend(&out,
                     "  CPU per MQL, first capture to last engagement reply "
                     "(deliveries still queued then are not counted):");
-    for (size_t i = 0; i < r.cpu_ms_per_mql.size(); ++i) {
-      absl::StrAppendFormat(&out, "%s %s %.2f ms", i == 0 ? "" : ",",
-                            r.cpu_ms_per_mql[i].first,
-                            r.cpu_ms_per_mql[i].second);
+    bool first = true;
+    for (const auto& [process, ms] : r.cpu_ms_per_mql) {
+      // The echo servers are watched too and idle here.
+      if (ms < 0.005) continue;
+      absl::StrAppendFormat(&out, "%s %s %.2f ms", first ? "" : ",", process,
+                            ms);
+      first = false;
     }
     absl::StrAppend(&out, "\n");
   }

@@ -18,7 +18,7 @@
 
 namespace handoff::bench {
 
-// A process whose CPU the end-to-end scenario reports (a service).
+// A process whose CPU the scenarios report (a service, an echo server).
 struct WatchedProcess {
   std::string name;
   int pid = 0;
@@ -39,7 +39,7 @@ struct BenchOptions {
   int rep_capacity = 10000;
   // Makes emails, lead ids and request ids unique across runs.
   std::string run_id;
-  // Their CPU per MQL is reported by MqlToOffer.
+  // Their CPU per call (each scenario) and per MQL (MqlToOffer) is reported.
   std::vector<WatchedProcess> watched;
 };
 

@@ -155,6 +155,22 @@ std::string FormatTable(const std::vector<ScenarioResult>& results,
   for (const ScenarioResult& r : results) {
     if (!r.note.empty()) absl::StrAppend(&table, "\n- ", r.name, ": ", r.note);
   }
+  bool cpu_header = false;
+  for (const ScenarioResult& r : results) {
+    std::string line;
+    for (const auto& [process, us] : r.cpu_us_per_call) {
+      // Idle processes (deal, the other echo server) would be noise.
+      if (us < 0.5) continue;
+      absl::StrAppendFormat(&line, "%s %s %.0f", line.empty() ? "" : ",",
+                            process, us);
+    }
+    if (line.empty()) continue;
+    if (!cpu_header) {
+      absl::StrAppend(&table, "\n\nCPU per call in microseconds, by process:");
+      cpu_header = true;
+    }
+    absl::StrAppend(&table, "\n- ", r.name, ":", line);
+  }
   const bool all_paired =
       std::all_of(results.begin(), results.end(),
                   [](const ScenarioResult& r) { return r.baseline_rps > 0; });

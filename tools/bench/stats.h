@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // Statistics and the report table of handoff-loadgen, free of gRPC so the
@@ -50,6 +51,10 @@ struct ScenarioResult {
   // negative when unknown.
   double host_busy = -1;
   double client_cores = -1;
+  // Microseconds of CPU per counted call of each watched process, then of
+  // the load generator: cores over the whole scenario divided by the
+  // window's throughput.
+  std::vector<std::pair<std::string, double>> cpu_us_per_call;
   // Throughput of the echo baseline measured right before this scenario;
   // 0 to compare with the table's named baseline instead.
   double baseline_rps = 0;
@@ -67,7 +72,8 @@ std::string FormatErrors(const std::map<int, int64_t>& errors);
 // Plain-text (GitHub Markdown compatible) table: one row per scenario with
 // RPC/s, the echo RPC/s it is compared with (its own baseline_rps, else that
 // of the scenario named `baseline`) and the ratio, the target and whether it
-// was met, p50/p99/max in ms, errors, and CPU use; notes follow.
+// was met, p50/p99/max in ms, errors, and CPU use; notes and CPU per call
+// follow.
 std::string FormatTable(const std::vector<ScenarioResult>& results,
                         std::string_view baseline);
 
