@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,18 @@ struct Criterion {
   std::string detail;
 };
 
+// The profile's values as every persona compares them: prepared once per
+// request rather than once per persona.
+struct PreparedProfile {
+  explicit PreparedProfile(const v1::LeadProfile& profile);
+
+  const v1::LeadProfile& raw;
+  absl::string_view industry;
+  absl::string_view country;
+  absl::string_view title;
+  std::vector<std::string> title_words;
+};
+
 std::string List(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
 }
@@ -34,9 +47,9 @@ Criterion Unknown(absl::string_view name, int weight, absl::string_view field,
           explain ? absl::StrCat(field, " unknown") : std::string()};
 }
 
-Criterion MatchIndustry(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
+Criterion MatchIndustry(const v1::PersonaCriteria& c, const PreparedProfile& p,
                         bool explain) {
-  absl::string_view industry = absl::StripAsciiWhitespace(p.industry());
+  const absl::string_view industry = p.industry;
   if (industry.empty()) {
     return Unknown("industry", kIndustryWeight, "industry", explain);
   }
@@ -51,8 +64,8 @@ Criterion MatchIndustry(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
 }
 
 Criterion MatchCompanySize(const v1::PersonaCriteria& c,
-                           const v1::LeadProfile& p, bool explain) {
-  const int count = p.employee_count();
+                           const PreparedProfile& p, bool explain) {
+  const int count = p.raw.employee_count();
   if (count <= 0) {
     return Unknown("company_size", kCompanySizeWeight, "employee_count",
                    explain);
@@ -78,9 +91,9 @@ Criterion MatchCompanySize(const v1::PersonaCriteria& c,
   return {"company_size", kCompanySizeWeight, matched, std::move(detail)};
 }
 
-Criterion MatchCountry(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
+Criterion MatchCountry(const v1::PersonaCriteria& c, const PreparedProfile& p,
                        bool explain) {
-  absl::string_view given = absl::StripAsciiWhitespace(p.country());
+  const absl::string_view given = p.country;
   if (given.empty()) {
     return Unknown("country", kCountryWeight, "country", explain);
   }
@@ -94,13 +107,16 @@ Criterion MatchCountry(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
                        List(c.countries()))};
 }
 
-// Lower-case words; bytes >= 0x80 count as letters so UTF-8 words stay whole.
+// Bytes >= 0x80 count as letters so UTF-8 words stay whole.
+bool IsWordByte(unsigned char u) { return absl::ascii_isalnum(u) || u >= 0x80; }
+
+// Lower-case words.
 std::vector<std::string> Words(absl::string_view text) {
   std::vector<std::string> words;
   std::string word;
   for (char ch : text) {
     unsigned char u = static_cast<unsigned char>(ch);
-    if (absl::ascii_isalnum(u) || u >= 0x80) {
+    if (IsWordByte(u)) {
       word.push_back(absl::ascii_tolower(u));
     } else if (!word.empty()) {
       words.push_back(std::move(word));
@@ -111,25 +127,47 @@ std::vector<std::string> Words(absl::string_view text) {
   return words;
 }
 
-// Whole words, so keyword "it" does not match "Recruiting Lead"; a keyword
-// of several words must appear as that phrase.
-bool ContainsPhrase(const std::vector<std::string>& title,
-                    absl::string_view keyword) {
-  std::vector<std::string> phrase = Words(keyword);
-  if (phrase.empty()) return false;
-  return std::search(title.begin(), title.end(), phrase.begin(),
-                     phrase.end()) != title.end();
+PreparedProfile::PreparedProfile(const v1::LeadProfile& profile)
+    : raw(profile),
+      industry(absl::StripAsciiWhitespace(profile.industry())),
+      country(absl::StripAsciiWhitespace(profile.country())),
+      title(absl::StripAsciiWhitespace(profile.job_title())),
+      title_words(Words(title)) {}
+
+// The words of `text` as views into it, in Words' sense.
+absl::InlinedVector<absl::string_view, 4> WordViews(absl::string_view text) {
+  absl::InlinedVector<absl::string_view, 4> words;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    const bool letter =
+        i < text.size() && IsWordByte(static_cast<unsigned char>(text[i]));
+    if (letter) continue;
+    if (i > start) words.push_back(text.substr(start, i - start));
+    start = i + 1;
+  }
+  return words;
 }
 
-Criterion MatchJobTitle(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
+// Whole words, so keyword "it" does not match "Recruiting Lead"; a keyword
+// of several words must appear as that phrase. `title` is lower case.
+bool ContainsPhrase(const std::vector<std::string>& title,
+                    absl::string_view keyword) {
+  const absl::InlinedVector<absl::string_view, 4> phrase = WordViews(keyword);
+  if (phrase.empty()) return false;
+  return std::search(title.begin(), title.end(), phrase.begin(), phrase.end(),
+                     [](const std::string& word, absl::string_view wanted) {
+                       return absl::EqualsIgnoreCase(word, wanted);
+                     }) != title.end();
+}
+
+Criterion MatchJobTitle(const v1::PersonaCriteria& c, const PreparedProfile& p,
                         bool explain) {
-  absl::string_view title = absl::StripAsciiWhitespace(p.job_title());
+  const absl::string_view title = p.title;
   if (title.empty()) {
     return Unknown("job_title", kJobTitleWeight, "job_title", explain);
   }
-  std::vector<std::string> words = Words(title);
   for (const std::string& keyword : c.title_keywords()) {
-    if (ContainsPhrase(words, keyword)) {
+    if (ContainsPhrase(p.title_words, keyword)) {
       if (!explain) return {"job_title", kJobTitleWeight, true, {}};
       return {"job_title", kJobTitleWeight, true,
               absl::StrCat("job_title \"", title, "\" contains \"",
@@ -142,18 +180,19 @@ Criterion MatchJobTitle(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
                        List(c.title_keywords()))};
 }
 
-Criterion MatchSeniority(const v1::PersonaCriteria& c, const v1::LeadProfile& p,
+Criterion MatchSeniority(const v1::PersonaCriteria& c, const PreparedProfile& p,
                          bool explain) {
-  if (p.seniority() == v1::SENIORITY_UNSPECIFIED) {
+  const v1::Seniority seniority = p.raw.seniority();
+  if (seniority == v1::SENIORITY_UNSPECIFIED) {
     return Unknown("seniority", kSeniorityWeight, "seniority", explain);
   }
   bool matched = std::find(c.seniorities().begin(), c.seniorities().end(),
-                           p.seniority()) != c.seniorities().end();
+                           seniority) != c.seniorities().end();
   if (!explain) return {"seniority", kSeniorityWeight, matched, {}};
   std::vector<std::string> wanted;
   for (int s : c.seniorities()) wanted.push_back(SeniorityName(s));
   return {"seniority", kSeniorityWeight, matched,
-          absl::StrCat("seniority ", SeniorityName(p.seniority()),
+          absl::StrCat("seniority ", SeniorityName(seniority),
                        matched ? " in [" : " not in [",
                        absl::StrJoin(wanted, ", "), "]")};
 }
@@ -178,7 +217,7 @@ std::vector<int> Shares(const std::vector<Criterion>& criteria, int total) {
 }
 
 std::vector<Criterion> Evaluate(const v1::PersonaCriteria& c,
-                                const v1::LeadProfile& profile, bool explain) {
+                                const PreparedProfile& profile, bool explain) {
   std::vector<Criterion> criteria;
   criteria.reserve(5);
   if (!c.industries().empty()) {
@@ -219,10 +258,8 @@ bool RanksBefore(int score_a, const std::string& name_a, int score_b,
   return name_a < name_b;
 }
 
-}  // namespace
-
-v1::PersonaMatch MatchProfile(const v1::Persona& persona,
-                              const v1::LeadProfile& profile) {
+v1::PersonaMatch Explain(const v1::Persona& persona,
+                         const PreparedProfile& profile) {
   std::vector<Criterion> criteria =
       Evaluate(persona.criteria(), profile, /*explain=*/true);
 
@@ -249,13 +286,21 @@ v1::PersonaMatch MatchProfile(const v1::Persona& persona,
   return match;
 }
 
+}  // namespace
+
+v1::PersonaMatch MatchProfile(const v1::Persona& persona,
+                              const v1::LeadProfile& profile) {
+  return Explain(persona, PreparedProfile(profile));
+}
+
 std::vector<v1::PersonaMatch> RankPersonas(
     const std::vector<v1::Persona>& personas, const v1::LeadProfile& profile,
     int min_score, int max_results) {
+  const PreparedProfile prepared(profile);
   if (max_results == 0 || personas.size() <= size_t(max_results)) {
     std::vector<v1::PersonaMatch> matches;
     for (const v1::Persona& persona : personas) {
-      v1::PersonaMatch match = MatchProfile(persona, profile);
+      v1::PersonaMatch match = Explain(persona, prepared);
       if (match.score() >= min_score) matches.push_back(std::move(match));
     }
     std::sort(matches.begin(), matches.end(),
@@ -271,7 +316,7 @@ std::vector<v1::PersonaMatch> RankPersonas(
   ranked.reserve(personas.size());
   for (const v1::Persona& persona : personas) {
     const int score =
-        Score(Evaluate(persona.criteria(), profile, /*explain=*/false));
+        Score(Evaluate(persona.criteria(), prepared, /*explain=*/false));
     if (score >= min_score) ranked.push_back({score, &persona});
   }
   auto better = [](const auto& a, const auto& b) {
@@ -283,7 +328,7 @@ std::vector<v1::PersonaMatch> RankPersonas(
   std::vector<v1::PersonaMatch> matches;
   matches.reserve(keep);
   for (size_t i = 0; i < keep; ++i) {
-    matches.push_back(MatchProfile(*ranked[i].second, profile));
+    matches.push_back(Explain(*ranked[i].second, prepared));
   }
   return matches;
 }

@@ -146,6 +146,24 @@ TEST(MatchProfileTest, JobTitleMatchesWholeWordsAndPhrases) {
   EXPECT_FALSE(OnlyResult(persona, profile).matched());
 }
 
+TEST(MatchProfileTest, KeywordWordsSplitLikeTheTitles) {
+  v1::Persona persona = NamedPersona("a");
+  // Punctuation and spaces separate words in a keyword too; UTF-8 bytes are
+  // letters, compared exactly.
+  persona.mutable_criteria()->add_title_keywords(" Head-of  MARKETING ");
+  persona.mutable_criteria()->add_title_keywords("Geschäftsführer");
+  v1::LeadProfile profile;
+
+  profile.set_job_title("head of marketing (EMEA)");
+  EXPECT_TRUE(OnlyResult(persona, profile).matched());
+  profile.set_job_title("Geschäftsführer, Vertrieb");
+  EXPECT_TRUE(OnlyResult(persona, profile).matched());
+  profile.set_job_title("GeschäftsführerIn");
+  EXPECT_FALSE(OnlyResult(persona, profile).matched());
+  profile.set_job_title("Head of Marketing-Ops");
+  EXPECT_TRUE(OnlyResult(persona, profile).matched());
+}
+
 TEST(MatchProfileTest, SeniorityMustBeListed) {
   v1::Persona persona = NamedPersona("a");
   persona.mutable_criteria()->add_seniorities(v1::SENIORITY_DIRECTOR);
