@@ -199,19 +199,6 @@ void LeadBook::ApplyFit(const std::optional<Fit>& fit, v1::Lead& lead) {
   lead.set_score(LeadScore(lead.engagement_score(), lead.fit_score()));
 }
 
-absl::StatusOr<std::optional<v1::Lead>> LeadBook::PeekLead(
-    std::string_view id) {
-  std::optional<v1::Lead> lead;
-  absl::Status status = db_.Read([&](Transaction& tx) -> absl::Status {
-    absl::StatusOr<std::optional<v1::Lead>> found = store_.FindLead(tx, id);
-    if (!found.ok()) return found.status();
-    lead = *std::move(found);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return lead;
-}
-
 absl::StatusOr<v1::CaptureLeadResponse> LeadBook::CaptureLead(
     const v1::CaptureLeadRequest& request) {
   absl::StatusOr<std::string> campaign_id =
@@ -426,84 +413,88 @@ absl::StatusOr<v1::RecordEngagementResponse> LeadBook::RecordEngagement(
     if (!t.ok()) return t.status();
   }
 
-  // A lead still waiting for its persona fit gets it now, outside the
-  // write transaction (see CaptureLead).
+  // Nearly every lead has its persona fit, so the write runs at once; one
+  // still waiting for it (persona was down at capture) rolls back, persona
+  // is asked outside the transaction (see CaptureLead), and it runs again.
   std::optional<Fit> fit;
-  {
-    absl::StatusOr<std::optional<v1::Lead>> peek = PeekLead(*lead_id);
-    if (!peek.ok()) return peek.status();
-    if (peek->has_value() && (*peek)->fit_pending()) {
-      fit = AskPersona((*peek)->profile());
-    }
-  }
-
+  std::optional<persona::v1::LeadProfile> fit_needed_for;
   const v1::EngagementType type = request.type();
-  return IdempotentWrite<v1::RecordEngagementResponse>(
-      db_, "RecordEngagement", request.request_id(),
+  auto record =
       [&](Transaction& tx) -> absl::StatusOr<v1::RecordEngagementResponse> {
-        absl::StatusOr<v1::Lead> loaded =
-            LoadLead(tx, store_, *lead_id, request.lead());
-        if (!loaded.ok()) return loaded.status();
-        v1::Lead lead = *std::move(loaded);
-        if (campaign_id) {
-          absl::StatusOr<std::optional<v1::Campaign>> campaign =
-              store_.FindCampaign(tx, *campaign_id);
-          if (!campaign.ok()) return campaign.status();
-          if (!campaign->has_value()) return NotFound(request.campaign());
-        }
-        if (lead.fit_pending()) ApplyFit(fit, lead);
-        const int points = EngagementPoints(type);
-        lead.set_engagement_score(lead.engagement_score() + points);
-        lead.set_engagement_count(lead.engagement_count() + 1);
-        lead.set_score(LeadScore(lead.engagement_score(), lead.fit_score()));
+    absl::StatusOr<v1::Lead> loaded =
+        LoadLead(tx, store_, *lead_id, request.lead());
+    if (!loaded.ok()) return loaded.status();
+    v1::Lead lead = *std::move(loaded);
+    if (lead.fit_pending() && !fit_needed_for.has_value()) {
+      fit_needed_for = lead.profile();
+      return absl::AbortedError("the lead's persona fit is pending");
+    }
+    if (campaign_id) {
+      absl::StatusOr<std::optional<v1::Campaign>> campaign =
+          store_.FindCampaign(tx, *campaign_id);
+      if (!campaign.ok()) return campaign.status();
+      if (!campaign->has_value()) return NotFound(request.campaign());
+    }
+    if (lead.fit_pending()) ApplyFit(fit, lead);
+    const int points = EngagementPoints(type);
+    lead.set_engagement_score(lead.engagement_score() + points);
+    lead.set_engagement_count(lead.engagement_count() + 1);
+    lead.set_score(LeadScore(lead.engagement_score(), lead.fit_score()));
 
-        // The threshold is the one of the campaign the lead is attributed to.
-        int threshold = default_mql_threshold_;
-        v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
-        absl::StatusOr<std::optional<v1::Campaign>> own =
-            store_.FindCampaign(tx, IdOf(lead.campaign()));
-        if (!own.ok()) return own.status();
-        if (own->has_value()) {
-          threshold = MqlThreshold(**own, default_mql_threshold_);
-          channel = (*own)->channel();
-        }
-        const absl::Time now = clock_.Now();
-        const std::optional<std::string_view> reason =
-            MqlReason(lead.stage(), type, lead.score(), threshold);
-        if (reason) {
-          lead.set_stage(v1::LEAD_STAGE_MQL);
-          if (!lead.has_mql_time()) *lead.mutable_mql_time() = ToProtoTime(now);
-          RecordStage(lead, v1::LEAD_STAGE_MQL, now, *reason);
-          if (absl::Status s = EnqueueRouteLead(tx, lead, *reason, channel);
-              !s.ok()) {
-            return s;
-          }
-        }
-        Stamp(now, lead);
-        if (absl::Status s = store_.UpdateLead(tx, *lead_id, lead); !s.ok()) {
-          return s;
-        }
-        prometheus::Counter* mqls = nullptr;
-        if (reason) {
-          mqls = *reason == kMqlReasonDemo ? &mqls_by_demo_ : &mqls_by_score_;
-          if (LogEnabled(LogLevel::kDebug)) {
-            Log(LogLevel::kDebug, "lead_mql",
-                {{"lead", lead.name()}, {"reason", std::string(*reason)}});
-          }
-        }
-        tx.AfterCommit([this, type, mqls] {
-          engagements_[type]->Increment();
-          if (mqls != nullptr) {
-            mqls->Increment();
-            stage_changes_[v1::LEAD_STAGE_MQL]->Increment();
-          }
-        });
-        v1::RecordEngagementResponse response;
-        *response.mutable_lead() = std::move(lead);
-        response.set_points_added(points);
-        response.set_became_mql(reason.has_value());
-        return response;
-      });
+    // The threshold is the one of the campaign the lead is attributed to.
+    int threshold = default_mql_threshold_;
+    v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+    absl::StatusOr<std::optional<v1::Campaign>> own =
+        store_.FindCampaign(tx, IdOf(lead.campaign()));
+    if (!own.ok()) return own.status();
+    if (own->has_value()) {
+      threshold = MqlThreshold(**own, default_mql_threshold_);
+      channel = (*own)->channel();
+    }
+    const absl::Time now = clock_.Now();
+    const std::optional<std::string_view> reason =
+        MqlReason(lead.stage(), type, lead.score(), threshold);
+    if (reason) {
+      lead.set_stage(v1::LEAD_STAGE_MQL);
+      if (!lead.has_mql_time()) *lead.mutable_mql_time() = ToProtoTime(now);
+      RecordStage(lead, v1::LEAD_STAGE_MQL, now, *reason);
+      if (absl::Status s = EnqueueRouteLead(tx, lead, *reason, channel);
+          !s.ok()) {
+        return s;
+      }
+    }
+    Stamp(now, lead);
+    if (absl::Status s = store_.UpdateLead(tx, *lead_id, lead); !s.ok()) {
+      return s;
+    }
+    prometheus::Counter* mqls = nullptr;
+    if (reason) {
+      mqls = *reason == kMqlReasonDemo ? &mqls_by_demo_ : &mqls_by_score_;
+      if (LogEnabled(LogLevel::kDebug)) {
+        Log(LogLevel::kDebug, "lead_mql",
+            {{"lead", lead.name()}, {"reason", std::string(*reason)}});
+      }
+    }
+    tx.AfterCommit([this, type, mqls] {
+      engagements_[type]->Increment();
+      if (mqls != nullptr) {
+        mqls->Increment();
+        stage_changes_[v1::LEAD_STAGE_MQL]->Increment();
+      }
+    });
+    v1::RecordEngagementResponse response;
+    *response.mutable_lead() = std::move(lead);
+    response.set_points_added(points);
+    response.set_became_mql(reason.has_value());
+    return response;
+  };
+  absl::StatusOr<v1::RecordEngagementResponse> recorded =
+      IdempotentWrite<v1::RecordEngagementResponse>(
+          db_, "RecordEngagement", request.request_id(), record);
+  if (recorded.ok() || !fit_needed_for.has_value()) return recorded;
+  fit = AskPersona(*fit_needed_for);
+  return IdempotentWrite<v1::RecordEngagementResponse>(
+      db_, "RecordEngagement", request.request_id(), record);
 }
 
 absl::StatusOr<v1::Lead> LeadBook::UpdateLeadStage(

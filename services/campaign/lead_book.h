@@ -50,7 +50,6 @@ class LeadBook {
   std::optional<Fit> AskPersona(const persona::v1::LeadProfile& profile);
   // Takes `fit` when it was computed for the lead's current profile.
   static void ApplyFit(const std::optional<Fit>& fit, v1::Lead& lead);
-  absl::StatusOr<std::optional<v1::Lead>> PeekLead(std::string_view id);
   // `channel` is the one of the lead's campaign; UNSPECIFIED when the
   // campaign is gone.
   absl::Status EnqueueRouteLead(Transaction& tx, const v1::Lead& lead,

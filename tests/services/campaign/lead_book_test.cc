@@ -203,6 +203,26 @@ TEST_F(LeadBookTest, PersonaDownKeepsLeadAndRetriesOnEngagement) {
   EXPECT_THAT(Rendered(), HasSubstr("handoff_persona_match_failures_total 2"));
 }
 
+TEST_F(LeadBookTest, ReplayedEngagementOnAFitPendingLeadDoesNotAskPersona) {
+  persona_.error = absl::UnavailableError("persona down");
+  v1::Lead lead = CaptureNew(campaign_, "replay@example.com");
+  ASSERT_TRUE(lead.fit_pending());
+  absl::StatusOr<v1::RecordEngagementResponse> first =
+      Engage(lead.name(), v1::ENGAGEMENT_TYPE_EMAIL_OPEN, "engage-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->lead().fit_pending());
+  const int calls = persona_.calls;
+
+  // The stored answer comes back before the lead is looked at.
+  persona_.error = absl::OkStatus();
+  absl::StatusOr<v1::RecordEngagementResponse> replay =
+      Engage(lead.name(), v1::ENGAGEMENT_TYPE_EMAIL_OPEN, "engage-1");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(persona_.calls, calls);
+  EXPECT_EQ(replay->lead().score(), 1);
+  EXPECT_TRUE(replay->lead().fit_pending());
+}
+
 TEST_F(LeadBookTest, DedupedCaptureWithNewProfileAsksPersonaAgain) {
   v1::CaptureLeadRequest sparse;
   sparse.set_campaign(campaign_);
