@@ -683,7 +683,7 @@ std::string FormatMqlToOffer(const MqlToOfferResult& r) {
     bool first = true;
     for (const auto& [process, ms] : r.cpu_ms_per_mql) {
       // The echo servers are watched too and idle here.
-      if (ms < 0.005) continue;
+      if (ms < 0.05) continue;
       absl::StrAppendFormat(&out, "%s %s %.2f ms", first ? "" : ",", process,
                             ms);
       first = false;
