@@ -134,7 +134,8 @@ PreparedProfile::PreparedProfile(const v1::LeadProfile& profile)
       title(absl::StripAsciiWhitespace(profile.job_title())),
       title_words(Words(title)) {}
 
-// The words of `text` as views into it, in Words' sense.
+// The words of `text`, split as Words splits them but not lower-cased:
+// views into `text`.
 absl::InlinedVector<absl::string_view, 4> WordViews(absl::string_view text) {
   absl::InlinedVector<absl::string_view, 4> words;
   size_t start = 0;
