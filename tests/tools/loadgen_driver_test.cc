@@ -149,6 +149,8 @@ TEST(ClosedLoopTest, DurationModeReportsItsWindow) {
   options.concurrency = 2;
   options.warmup = absl::ZeroDuration();
   options.duration = absl::Milliseconds(20);
+  // This process, and pid 0, which /proc does not have.
+  options.watched_pids = {static_cast<int>(getpid()), 0};
   RunStats stats = RunClosedLoop(
       options, [](int64_t, int, CallDone done) { done(grpc::Status::OK); });
   EXPECT_TRUE(stats.drained);
@@ -159,6 +161,9 @@ TEST(ClosedLoopTest, DurationModeReportsItsWindow) {
   EXPECT_GE(stats.host_busy, 0);
   EXPECT_LE(stats.host_busy, 1);
   EXPECT_GE(stats.client_cores, 0);
+  ASSERT_EQ(stats.watched_cores.size(), 2u);
+  EXPECT_GE(stats.watched_cores[0], 0);
+  EXPECT_LT(stats.watched_cores[1], 0);
 }
 
 }  // namespace

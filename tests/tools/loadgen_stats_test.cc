@@ -140,6 +140,19 @@ TEST(FormatTableTest, CpuColumnsWhenKnown) {
   EXPECT_THAT(without, Not(HasSubstr("%")));
 }
 
+TEST(FormatTableTest, CpuPerCallOfBusyProcessesUnderTheTable) {
+  ScenarioResult route = Scenario("RouteLead", 3000, 0.3);
+  route.cpu_us_per_call = {{"routing", 391.4}, {"deal", 0.2}, {"loadgen", 124}};
+  const std::string table =
+      FormatTable({Scenario("echo", 20000, 0), route}, "echo");
+  EXPECT_THAT(table, HasSubstr("CPU per call in microseconds, by process:\n"
+                               "- RouteLead: routing 391, loadgen 124\n"));
+  EXPECT_THAT(table, Not(HasSubstr("deal")));
+  EXPECT_THAT(table, Not(HasSubstr("- echo:")));
+  const std::string without = FormatTable({Scenario("echo", 20000, 0)}, "echo");
+  EXPECT_THAT(without, Not(HasSubstr("CPU per call")));
+}
+
 TEST(FormatTableTest, PairedBaselineWinsOverTheNamedOne) {
   ScenarioResult paired = Scenario("GetLead", 6000, 0.7);
   paired.baseline_rps = 10000;  // the echo right before it
