@@ -137,11 +137,24 @@ TEST(DatabaseTest, AnEmptyStringViewBindsAsEmptyTextNotNull) {
                 }).ok());
 }
 
+// A directory of its own for a file-backed database, removed when the test
+// ends (after the databases declared later are closed).
+class TestDir {
+ public:
+  explicit TestDir(const std::string& name)
+      : dir_(testing::TempDir() + "/" + name + "_" + std::to_string(getpid())) {
+    std::filesystem::create_directories(dir_);
+  }
+  ~TestDir() { std::filesystem::remove_all(dir_); }
+  std::string DbPath() const { return dir_ + "/x.db"; }
+
+ private:
+  std::string dir_;
+};
+
 TEST(DatabaseTest, CommittedDataSurvivesReopen) {
-  const std::string dir =
-      testing::TempDir() + "/db_reopen_" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  const std::string path = dir + "/x.db";
+  const TestDir dir("db_reopen");
+  const std::string path = dir.DbPath();
   {
     auto db = *Database::Open({path});
     ASSERT_TRUE(
@@ -158,7 +171,6 @@ TEST(DatabaseTest, CommittedDataSurvivesReopen) {
                   EXPECT_EQ((*row)->Int(0), 1);
                   return absl::OkStatus();
                 }).ok());
-  std::filesystem::remove_all(dir);
 }
 
 std::unique_ptr<Database> OpenWithTable(const std::string& path) {
@@ -271,10 +283,8 @@ TEST(GroupCommitTest, AHookThatOpensATransactionIsRefusedNotDeadlocked) {
 }
 
 TEST(GroupCommitTest, DeferredWritesAreCommittedByCloseAndSurviveReopen) {
-  const std::string dir =
-      testing::TempDir() + "/db_group_" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  const std::string path = dir + "/x.db";
+  const TestDir dir("db_group");
+  const std::string path = dir.DbPath();
   int replies = 0;
   {
     auto db = OpenWithTable(path);
@@ -287,7 +297,6 @@ TEST(GroupCommitTest, DeferredWritesAreCommittedByCloseAndSurviveReopen) {
   EXPECT_EQ(replies, 50);
   auto db = OpenWithTable(path);
   EXPECT_EQ(CountRows(*db), 50);
-  std::filesystem::remove_all(dir);
 }
 
 // State every transaction of a batch changes (a routing pool's strategy
@@ -318,10 +327,8 @@ std::string BodyOf(Database& db, const std::string& id) {
 }
 
 TEST(GroupCommitTest, WritesAtCommitRunOncePerBatchWithTheLatestVersion) {
-  const std::string dir =
-      testing::TempDir() + "/db_at_commit_" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  const std::string path = dir + "/x.db";
+  const TestDir dir("db_at_commit");
+  const std::string path = dir.DbPath();
   int runs = 0;
   {
     auto db = OpenWithTable(path);
@@ -370,7 +377,6 @@ TEST(GroupCommitTest, WritesAtCommitRunOncePerBatchWithTheLatestVersion) {
   EXPECT_EQ(runs, 4);
   auto db = OpenWithTable(path);
   EXPECT_EQ(BodyOf(*db, "pool"), "v5");
-  std::filesystem::remove_all(dir);
 }
 
 // A transaction that must read the state (a rebuild after a failure) writes
@@ -422,10 +428,8 @@ TEST(GroupCommitTest, AFlushMakesPendingWritesReadableAndARollbackKeepsThem) {
 // SQLite's own auto-checkpoint is replaced by a background one; without it
 // the WAL would only grow and the main file would stay empty.
 TEST(GroupCommitTest, TheWalIsCheckpointedInTheBackground) {
-  const std::string dir =
-      testing::TempDir() + "/db_checkpoint_" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  const std::string path = dir + "/x.db";
+  const TestDir dir("db_checkpoint");
+  const std::string path = dir.DbPath();
   auto db = OpenWithTable(path);
   const std::string body(16 * 1024, 'x');
   for (int i = 0; i < 600; ++i) {
@@ -444,7 +448,6 @@ TEST(GroupCommitTest, TheWalIsCheckpointedInTheBackground) {
     std::this_thread::yield();
   }
   EXPECT_GE(std::filesystem::file_size(path), 4u * 1024 * 1024);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(IdempotentWriteTest, SameRequestIdReturnsFirstResultWithoutRunningAgain) {
