@@ -29,9 +29,7 @@ struct CpuSample {
 
 CpuSample SampleCpu(const std::vector<int>& watched_pids) {
   CpuSample sample;
-  for (int pid : watched_pids) {
-    sample.watched_seconds.push_back(ProcessCpuSeconds(pid));
-  }
+  sample.watched_seconds = ProcessesCpuSeconds(watched_pids);
   std::ifstream in("/proc/stat");
   std::string label;
   in >> label;
@@ -55,9 +53,9 @@ void AddCpu(const CpuSample& before, const CpuSample& after, RunStats& stats) {
       std::chrono::duration<double>(after.when - before.when).count();
   if (wall <= 0) return;
   stats.client_cores = (after.self_seconds - before.self_seconds) / wall;
-  for (size_t i = 0; i < before.watched_seconds.size(); ++i) {
-    const double b = before.watched_seconds[i], a = after.watched_seconds[i];
-    stats.watched_cores.push_back(b < 0 || a < 0 ? -1 : (a - b) / wall);
+  for (double used :
+       CpuSecondsUsed(before.watched_seconds, after.watched_seconds)) {
+    stats.watched_cores.push_back(used < 0 ? -1 : used / wall);
   }
 }
 
@@ -90,6 +88,22 @@ double ProcessCpuSeconds(int pid) {
   if (!fields) return -1;
   return static_cast<double>(utime + stime) /
          static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::vector<double> ProcessesCpuSeconds(const std::vector<int>& pids) {
+  std::vector<double> seconds;
+  seconds.reserve(pids.size());
+  for (int pid : pids) seconds.push_back(ProcessCpuSeconds(pid));
+  return seconds;
+}
+
+std::vector<double> CpuSecondsUsed(const std::vector<double>& before,
+                                   const std::vector<double>& after) {
+  std::vector<double> used;
+  for (size_t i = 0; i < before.size() && i < after.size(); ++i) {
+    used.push_back(before[i] < 0 || after[i] < 0 ? -1 : after[i] - before[i]);
+  }
+  return used;
 }
 
 namespace {

@@ -60,6 +60,11 @@ struct RunStats {
 double ProcessCpuSeconds(int pid);
 // The same for this process.
 double SelfCpuSeconds();
+// ProcessCpuSeconds of each of `pids`, in order.
+std::vector<double> ProcessesCpuSeconds(const std::vector<int>& pids);
+// after[i] - before[i]; negative where either could not be read.
+std::vector<double> CpuSecondsUsed(const std::vector<double>& before,
+                                   const std::vector<double>& after);
 
 // Keeps `concurrency` calls in flight: each completion starts the next call
 // on the completing thread, so no thread hop sits between two calls.

@@ -145,15 +145,10 @@ ScenarioResult Bench::Result(std::string name, Kind kind, double target,
   result.latency = Summarize(std::move(stats.latencies_ns));
   result.host_busy = stats.host_busy;
   result.client_cores = stats.client_cores;
-  const double rps = result.Throughput();
-  for (size_t i = 0; i < stats.watched_cores.size() && rps > 0; ++i) {
-    if (stats.watched_cores[i] < 0) continue;
-    result.cpu_us_per_call.emplace_back(options_.watched[i].name,
-                                        1e6 * stats.watched_cores[i] / rps);
-  }
-  if (stats.client_cores >= 0 && rps > 0) {
-    result.cpu_us_per_call.emplace_back("loadgen",
-                                        1e6 * stats.client_cores / rps);
+  if (const double rps = result.Throughput(); rps > 0) {
+    std::vector<double> cores = stats.watched_cores;
+    cores.push_back(stats.client_cores);
+    result.cpu_us_per_call = PerProcess(cores, 1e6 / rps);
   }
   result.note = std::move(note);
   if (!stats.drained) {
@@ -584,12 +579,9 @@ absl::StatusOr<MqlToOfferResult> Bench::MqlToOffer(double rate,
     result.engagement_errors = state->engagement_errors;
   }
   result.mqls = static_cast<int64_t>(mqls.size());
-  for (size_t i = 0; i < cpu_before.size() && result.mqls > 0; ++i) {
-    if (cpu_before[i] < 0 || cpu_after[i] < 0) continue;
-    result.cpu_ms_per_mql.emplace_back(
-        i < options_.watched.size() ? options_.watched[i].name : "loadgen",
-        1000 * (cpu_after[i] - cpu_before[i]) /
-            static_cast<double>(result.mqls));
+  if (result.mqls > 0) {
+    result.cpu_ms_per_mql = PerProcess(CpuSecondsUsed(cpu_before, cpu_after),
+                                       1000 / static_cast<double>(result.mqls));
   }
 
   // The offers are read after the load, so the reads do not compete with
@@ -644,12 +636,21 @@ absl::StatusOr<MqlToOfferResult> Bench::MqlToOffer(double rate,
 }
 
 std::vector<double> Bench::WatchedCpuSeconds() const {
-  std::vector<double> seconds;
-  for (const WatchedProcess& p : options_.watched) {
-    seconds.push_back(ProcessCpuSeconds(p.pid));
-  }
+  std::vector<double> seconds = ProcessesCpuSeconds(options_.load.watched_pids);
   seconds.push_back(SelfCpuSeconds());
   return seconds;
+}
+
+std::vector<std::pair<std::string, double>> Bench::PerProcess(
+    const std::vector<double>& figures, double scale) const {
+  std::vector<std::pair<std::string, double>> named;
+  for (size_t i = 0; i < figures.size(); ++i) {
+    if (figures[i] < 0) continue;
+    named.emplace_back(
+        i < options_.watched.size() ? options_.watched[i].name : "loadgen",
+        figures[i] * scale);
+  }
+  return named;
 }
 
 std::string FormatMqlToOffer(const MqlToOfferResult& r) {

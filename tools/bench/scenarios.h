@@ -110,6 +110,10 @@ class Bench {
   // CPU seconds of each watched process, then of this one; negative for one
   // that cannot be read.
   std::vector<double> WatchedCpuSeconds() const;
+  // (name, figure * scale) for each figure that is known (not negative):
+  // the watched processes' in order, then the load generator's.
+  std::vector<std::pair<std::string, double>> PerProcess(
+      const std::vector<double>& figures, double scale) const;
   // A capture of a new person `seq` into the bench campaign, tagged `tag`.
   void FillCapture(std::string_view tag, int64_t seq,
                    campaign::v1::CaptureLeadRequest& req) const;
