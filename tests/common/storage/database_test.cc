@@ -314,6 +314,15 @@ void SetAtCommit(Transaction& tx, const std::string& key, std::string body,
   });
 }
 
+// A transaction that only registers that write.
+absl::Status WriteState(Database& db, const std::string& key, std::string body,
+                        int* runs) {
+  return db.Write([&](Transaction& tx) {
+    SetAtCommit(tx, key, std::move(body), runs);
+    return absl::OkStatus();
+  });
+}
+
 std::string BodyOf(Database& db, const std::string& id) {
   std::string body = "<none>";
   EXPECT_TRUE(db.Read([&](Transaction& tx) -> absl::Status {
@@ -336,15 +345,9 @@ TEST(GroupCommitTest, WritesAtCommitRunOncePerBatchWithTheLatestVersion) {
       StalledCommitter stalled(*db);
       DeferredDurability scope;
       for (const char* body : {"v1", "v2", "v3"}) {
-        ASSERT_TRUE(db->Write([&](Transaction& tx) {
-                        SetAtCommit(tx, "pool", body, &runs);
-                        return absl::OkStatus();
-                      }).ok());
+        ASSERT_TRUE(WriteState(*db, "pool", body, &runs).ok());
       }
-      ASSERT_TRUE(db->Write([&](Transaction& tx) {
-                      SetAtCommit(tx, "other", "w1", &runs);
-                      return absl::OkStatus();
-                    }).ok());
+      ASSERT_TRUE(WriteState(*db, "other", "w1", &runs).ok());
       // A transaction that fails takes its version with it.
       absl::Status failed = db->Write([&](Transaction& tx) -> absl::Status {
         SetAtCommit(tx, "pool", "undone", &runs);
@@ -361,17 +364,11 @@ TEST(GroupCommitTest, WritesAtCommitRunOncePerBatchWithTheLatestVersion) {
       EXPECT_EQ(BodyOf(*db, "other"), "w1");
     }
     // The next batch writes again.
-    ASSERT_TRUE(db->Write([&](Transaction& tx) {
-                    SetAtCommit(tx, "pool", "v4", &runs);
-                    return absl::OkStatus();
-                  }).ok());
+    ASSERT_TRUE(WriteState(*db, "pool", "v4", &runs).ok());
     EXPECT_EQ(runs, 3);
     // Left for the committer (or the close) to commit.
     DeferredDurability last;
-    ASSERT_TRUE(db->Write([&](Transaction& tx) {
-                    SetAtCommit(tx, "pool", "v5", &runs);
-                    return absl::OkStatus();
-                  }).ok());
+    ASSERT_TRUE(WriteState(*db, "pool", "v5", &runs).ok());
     last.Then([] {});
   }
   EXPECT_EQ(runs, 4);
@@ -386,10 +383,7 @@ TEST(GroupCommitTest, AFlushMakesPendingWritesReadableAndARollbackKeepsThem) {
   int runs = 0;
   StalledCommitter stalled(*db);
   DeferredDurability scope;
-  ASSERT_TRUE(db->Write([&](Transaction& tx) {
-                  SetAtCommit(tx, "pool", "v1", &runs);
-                  return absl::OkStatus();
-                }).ok());
+  ASSERT_TRUE(WriteState(*db, "pool", "v1", &runs).ok());
   absl::Status failed = db->Write([&](Transaction& tx) -> absl::Status {
     SetAtCommit(tx, "pool", "mine", &runs);
     if (absl::Status s = tx.FlushWritesAtCommit(); !s.ok()) return s;
