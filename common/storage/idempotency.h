@@ -24,11 +24,13 @@ absl::StatusOr<bool> FindIdempotentResponse(Database& db,
                                             std::string_view method,
                                             std::string_view request_id,
                                             google::protobuf::MessageLite* out);
+// The same inside a transaction the caller already has open.
+absl::StatusOr<bool> FindIdempotentResponse(Transaction& tx,
+                                            std::string_view method,
+                                            std::string_view request_id,
+                                            google::protobuf::MessageLite* out);
 
 namespace internal {
-absl::StatusOr<bool> LookupResponse(Transaction& tx, std::string_view method,
-                                    std::string_view request_id,
-                                    google::protobuf::MessageLite* out);
 absl::Status RememberResponse(Transaction& tx, std::string_view method,
                               std::string_view request_id,
                               const google::protobuf::MessageLite& response);
@@ -42,7 +44,7 @@ absl::StatusOr<Response> IdempotentWrite(
   absl::Status status = db.Write([&](Transaction& tx) -> absl::Status {
     if (!request_id.empty()) {
       absl::StatusOr<bool> seen =
-          internal::LookupResponse(tx, method, request_id, &response);
+          FindIdempotentResponse(tx, method, request_id, &response);
       if (!seen.ok()) return seen.status();
       if (*seen) return absl::OkStatus();
     }

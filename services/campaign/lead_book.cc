@@ -216,8 +216,18 @@ absl::StatusOr<v1::CaptureLeadResponse> LeadBook::CaptureLead(
   std::optional<Fit> fit;
   {
     bool campaign_open = false;
+    bool replayed = false;
+    v1::CaptureLeadResponse stored;
     std::optional<v1::Lead> existing;
     absl::Status peek = db_.Read([&](Transaction& tx) -> absl::Status {
+      // A replay gets its stored answer without asking persona again.
+      if (!request.request_id().empty()) {
+        absl::StatusOr<bool> seen = FindIdempotentResponse(
+            tx, "CaptureLead", request.request_id(), &stored);
+        if (!seen.ok()) return seen.status();
+        replayed = *seen;
+        if (replayed) return absl::OkStatus();
+      }
       absl::StatusOr<std::optional<v1::Campaign>> campaign =
           store_.FindCampaign(tx, *campaign_id);
       if (!campaign.ok()) return campaign.status();
@@ -230,6 +240,7 @@ absl::StatusOr<v1::CaptureLeadResponse> LeadBook::CaptureLead(
       return absl::OkStatus();
     });
     if (!peek.ok()) return peek;
+    if (replayed) return stored;
     if (campaign_open) {
       if (!existing) {
         fit = AskPersona(incoming);

@@ -115,6 +115,22 @@ TEST_F(LeadBookTest, CaptureIsIdempotentByRequestId) {
   EXPECT_EQ(Get(first->lead().name()).touches_size(), 1);
 }
 
+TEST_F(LeadBookTest, ReplayedCaptureOfAFitPendingLeadDoesNotAskPersona) {
+  persona_.error = absl::UnavailableError("persona down");
+  v1::CaptureLeadRequest request = Capture(campaign_, "cy@example.com");
+  request.set_request_id("form-456");
+  absl::StatusOr<v1::CaptureLeadResponse> first = leads_->CaptureLead(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(first->lead().fit_pending());
+  const int calls = persona_.calls;
+
+  persona_.error = absl::OkStatus();
+  absl::StatusOr<v1::CaptureLeadResponse> replay = leads_->CaptureLead(request);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(persona_.calls, calls);
+  EXPECT_EQ(replay->SerializeAsString(), first->SerializeAsString());
+}
+
 TEST_F(LeadBookTest, CaptureRejectsBadInputAndChangesNothing) {
   struct Case {
     v1::CaptureLeadRequest request;
