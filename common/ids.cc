@@ -1,5 +1,7 @@
 #include "common/ids.h"
 
+#include <algorithm>
+
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -26,10 +28,13 @@ bool IsValidId(std::string_view id) {
 
 }  // namespace
 
+std::string IdTimePrefix(absl::Time t) {
+  return absl::StrFormat("%013x", std::max<int64_t>(0, absl::ToUnixMicros(t)));
+}
+
 std::string NewId(absl::Time now) {
-  const int64_t micros = std::max<int64_t>(0, absl::ToUnixMicros(now));
   const uint32_t random = absl::Uniform<uint32_t>(Generator(), 0, 1u << 28);
-  return absl::StrFormat("%013x%07x", micros, random);
+  return absl::StrCat(IdTimePrefix(now), absl::StrFormat("%07x", random));
 }
 
 std::string ResourceName(std::string_view collection, std::string_view id) {

@@ -13,6 +13,10 @@ namespace handoff {
 // on that) and do not collide.
 std::string NewId(absl::Time now);
 
+// The time part of NewId(t): an id made at or after `t` compares >= it, one
+// made before compares less.
+std::string IdTimePrefix(absl::Time t);
+
 // "<collection>/<id>".
 std::string ResourceName(std::string_view collection, std::string_view id);
 

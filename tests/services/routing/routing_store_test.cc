@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "common/ids.h"
+#include "common/proto_time.h"
 
 namespace handoff::routing {
 namespace {
@@ -75,6 +77,74 @@ TEST(RoutingStoreTest, TheQueueLengthMigrationCountsLeadsAlreadyQueued) {
                   .ok());
   EXPECT_EQ(Position(**store, "l2"), 1);
   EXPECT_EQ(Position(**store, "l4"), 3);
+}
+
+// The daily cap's count: offers to the rep at or after `since`, whatever
+// state they are in now, and none of another rep's.
+TEST(RoutingStoreTest, OffersSinceCountsTheRepsOffersFromThatTimeInAnyState) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open({":memory:"});
+  ASSERT_TRUE(db.ok()) << db.status();
+  absl::StatusOr<std::unique_ptr<RoutingStore>> store =
+      RoutingStore::Open(**db);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const absl::Time midnight = absl::FromUnixSeconds(1795910400);
+  struct Offer {
+    std::string rep;
+    absl::Time time;
+    v1::AssignmentState state;
+  };
+  const std::vector<Offer> offers = {
+      {"ann", midnight - absl::Microseconds(1), v1::ASSIGNMENT_STATE_ACCEPTED},
+      {"ann", midnight, v1::ASSIGNMENT_STATE_PENDING},
+      {"ann", midnight + absl::Hours(1), v1::ASSIGNMENT_STATE_BREACHED},
+      {"ann", midnight + absl::Hours(2), v1::ASSIGNMENT_STATE_REJECTED},
+      {"ann", midnight + absl::Hours(3), v1::ASSIGNMENT_STATE_CONVERTED},
+      {"bob", midnight + absl::Hours(1), v1::ASSIGNMENT_STATE_PENDING},
+  };
+  ASSERT_TRUE((*store)
+                  ->db()
+                  .Write([&](Transaction& tx) -> absl::Status {
+                    for (const Offer& offer : offers) {
+                      StoredAssignment stored;
+                      const std::string id = NewId(offer.time);
+                      v1::Assignment& a = stored.assignment;
+                      a.set_name("assignments/" + id);
+                      a.set_lead("leads/" + id);
+                      a.set_rep("reps/" + offer.rep);
+                      a.set_state(offer.state);
+                      *a.mutable_offer_time() = ToProtoTime(offer.time);
+                      *a.mutable_accept_due_time() =
+                          ToProtoTime(offer.time + absl::Hours(1));
+                      if (absl::Status s =
+                              (*store)->InsertAssignment(tx, id, stored);
+                          !s.ok()) {
+                        return s;
+                      }
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+
+  auto count = [&](const std::string& rep, absl::Time since) {
+    int offers_since = -1;
+    EXPECT_TRUE((*store)
+                    ->db()
+                    .Read([&](Transaction& tx) -> absl::Status {
+                      absl::StatusOr<int> n =
+                          (*store)->OffersSince(tx, rep, since);
+                      if (!n.ok()) return n.status();
+                      offers_since = *n;
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return offers_since;
+  };
+  EXPECT_EQ(count("ann", midnight), 4);
+  EXPECT_EQ(count("ann", midnight - absl::Microseconds(1)), 5);
+  EXPECT_EQ(count("ann", midnight + absl::Hours(1)), 3);
+  EXPECT_EQ(count("ann", midnight + absl::Hours(4)), 0);
+  EXPECT_EQ(count("bob", midnight), 1);
+  EXPECT_EQ(count("cy", midnight), 0);
 }
 
 }  // namespace
