@@ -623,7 +623,7 @@ absl::Status Router::InsertOffer(Transaction& tx, v1::Assignment& a, int round,
                                  const std::string& strategy, bool round_start,
                                  absl::Time now) {
   const std::string id(IdOf(a.name()));
-  if (absl::Status s = store_.InsertAssignment(tx, id, {a, round}); !s.ok()) {
+  if (absl::Status s = store_.InsertAssignment(tx, id, a, round); !s.ok()) {
     return s;
   }
   const v1::AssignmentEventType type =

@@ -287,8 +287,8 @@ absl::StatusOr<std::vector<RepWithLoad>> RoutingStore::RoutingCandidates(
 
 absl::Status RoutingStore::InsertAssignment(Transaction& tx,
                                             std::string_view id,
-                                            const StoredAssignment& stored) {
-  const v1::Assignment& a = stored.assignment;
+                                            const v1::Assignment& a,
+                                            int round) {
   std::string body = a.SerializeAsString();
   return tx
       .Exec(
@@ -297,8 +297,8 @@ absl::Status RoutingStore::InsertAssignment(Transaction& tx,
           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {id, SqlBlob{body}, IdOf(a.lead()), IdOf(a.rep()),
            static_cast<int>(a.state()),
-           Micros(FromProtoTime(a.accept_due_time())), stored.round,
-           a.attempt(), Micros(FromProtoTime(a.offer_time())),
+           Micros(FromProtoTime(a.accept_due_time())), round, a.attempt(),
+           Micros(FromProtoTime(a.offer_time())),
            a.has_warning_time() ? Micros(FromProtoTime(a.warning_time()))
                                 : int64_t{0}})
       .status();

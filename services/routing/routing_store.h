@@ -121,7 +121,7 @@ class RoutingStore {
 
   // Assignments.
   absl::Status InsertAssignment(Transaction& tx, std::string_view id,
-                                const StoredAssignment& stored);
+                                const v1::Assignment& assignment, int round);
   // Writes `assignment` only if the row is still in `expected` state;
   // returns whether it did, so racing state changes apply once.
   absl::StatusOr<bool> UpdateAssignmentIf(Transaction& tx, std::string_view id,

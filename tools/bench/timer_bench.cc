@@ -500,15 +500,13 @@ absl::Status FillStore(Database& db, int64_t pending, int64_t closed,
                                i / closed_every < closed;
         const absl::Time offer = now - absl::Seconds(total - i);
         const std::string id = NewId(offer);
-        StoredAssignment stored;
-        stored.assignment =
+        v1::Assignment assignment =
             PendingAssignment(id, offer, now + absl::Milliseconds(due_ms(rng)),
                               static_cast<int>(i));
-        if (is_closed) {
-          stored.assignment.set_state(v1::ASSIGNMENT_STATE_ACCEPTED);
-        }
-        *body_bytes += stored.assignment.ByteSizeLong();
-        if (absl::Status s = (*store)->InsertAssignment(tx, id, stored);
+        if (is_closed) assignment.set_state(v1::ASSIGNMENT_STATE_ACCEPTED);
+        *body_bytes += assignment.ByteSizeLong();
+        if (absl::Status s =
+                (*store)->InsertAssignment(tx, id, assignment, /*round=*/1);
             !s.ok()) {
           return s;
         }

@@ -105,9 +105,8 @@ TEST(RoutingStoreTest, OffersSinceCountsTheRepsOffersFromThatTimeInAnyState) {
                   ->db()
                   .Write([&](Transaction& tx) -> absl::Status {
                     for (const Offer& offer : offers) {
-                      StoredAssignment stored;
                       const std::string id = NewId(offer.time);
-                      v1::Assignment& a = stored.assignment;
+                      v1::Assignment a;
                       a.set_name("assignments/" + id);
                       a.set_lead("leads/" + id);
                       a.set_rep("reps/" + offer.rep);
@@ -115,8 +114,8 @@ TEST(RoutingStoreTest, OffersSinceCountsTheRepsOffersFromThatTimeInAnyState) {
                       *a.mutable_offer_time() = ToProtoTime(offer.time);
                       *a.mutable_accept_due_time() =
                           ToProtoTime(offer.time + absl::Hours(1));
-                      if (absl::Status s =
-                              (*store)->InsertAssignment(tx, id, stored);
+                      if (absl::Status s = (*store)->InsertAssignment(
+                              tx, id, a, /*round=*/1);
                           !s.ok()) {
                         return s;
                       }
