@@ -560,13 +560,16 @@ absl::StatusOr<v1::RouteLeadResponse> Router::OfferOrQueue(
 absl::StatusOr<Router::Routed> Router::Offer(Transaction& tx,
                                              const LeadRound& lead,
                                              absl::Time now) {
-  absl::StatusOr<std::set<std::string>> passed =
-      store_.PassedRepsInRound(tx, lead.lead_id, lead.round);
-  if (!passed.ok()) return passed.status();
   std::vector<std::string> passed_names;
-  passed_names.reserve(passed->size());
-  for (const std::string& id : *passed) {
-    passed_names.push_back(ResourceName("reps", id));
+  // A round that has just started has no offer yet that a rep let pass.
+  if (!lead.round_start) {
+    absl::StatusOr<std::set<std::string>> passed =
+        store_.PassedRepsInRound(tx, lead.lead_id, lead.round);
+    if (!passed.ok()) return passed.status();
+    passed_names.reserve(passed->size());
+    for (const std::string& id : *passed) {
+      passed_names.push_back(ResourceName("reps", id));
+    }
   }
 
   engine::RoutingSnapshot& snapshot = *engine_.snapshot;
