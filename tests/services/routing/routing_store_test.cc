@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "common/ids.h"
 #include "common/proto_time.h"
@@ -14,17 +15,24 @@
 namespace handoff::routing {
 namespace {
 
-int Position(RoutingStore& store, const std::string& lead) {
-  int position = -1;
+// Runs `read` in a read transaction; -1 when it fails.
+int ReadInt(RoutingStore& store,
+            absl::FunctionRef<absl::StatusOr<int>(Transaction&)> read) {
+  int value = -1;
   EXPECT_TRUE(store.db()
                   .Read([&](Transaction& tx) -> absl::Status {
-                    absl::StatusOr<int> found = store.QueuePosition(tx, lead);
+                    absl::StatusOr<int> found = read(tx);
                     if (!found.ok()) return found.status();
-                    position = *found;
+                    value = *found;
                     return absl::OkStatus();
                   })
                   .ok());
-  return position;
+  return value;
+}
+
+int Position(RoutingStore& store, const std::string& lead) {
+  return ReadInt(
+      store, [&](Transaction& tx) { return store.QueuePosition(tx, lead); });
 }
 
 // A database that already has queued leads when the queue's length starts
@@ -125,18 +133,9 @@ TEST(RoutingStoreTest, OffersSinceCountsTheRepsOffersFromThatTimeInAnyState) {
                   .ok());
 
   auto count = [&](const std::string& rep, absl::Time since) {
-    int offers_since = -1;
-    EXPECT_TRUE((*store)
-                    ->db()
-                    .Read([&](Transaction& tx) -> absl::Status {
-                      absl::StatusOr<int> n =
-                          (*store)->OffersSince(tx, rep, since);
-                      if (!n.ok()) return n.status();
-                      offers_since = *n;
-                      return absl::OkStatus();
-                    })
-                    .ok());
-    return offers_since;
+    return ReadInt(**store, [&](Transaction& tx) {
+      return (*store)->OffersSince(tx, rep, since);
+    });
   };
   EXPECT_EQ(count("ann", midnight), 4);
   EXPECT_EQ(count("ann", midnight - absl::Microseconds(1)), 5);
