@@ -105,6 +105,8 @@ absl::Status CampaignServer::DeliverRouteLead(const OutboxMessage& message) {
   }
   // The key stays the same across retries, so routing drops repeats.
   request.set_request_id(message.idempotency_key);
+  // Only the status matters here; the explanation stays with routing.
+  request.set_view(routing::v1::ASSIGNMENT_VIEW_BASIC);
   if (routing_ == nullptr) {
     // Kept and retried: configuring routing later delivers it.
     return absl::UnavailableError("routing_address is not configured");

@@ -455,6 +455,12 @@ absl::StatusOr<v1::RouteLeadResponse> Router::RouteLead(
       !s.ok()) {
     return s;
   }
+  if (absl::Status s =
+          CheckEnum("view", request.view(), v1::AssignmentView_descriptor(),
+                    /*allow_unspecified=*/true);
+      !s.ok()) {
+    return s;
+  }
   // The idempotency record is kept without the explanation, which the
   // assignment row already has: it is most of the response's bytes.
   std::unique_ptr<v1::RoutingExplanation> detail;
@@ -476,6 +482,11 @@ absl::StatusOr<v1::RouteLeadResponse> Router::RouteLead(
   if (!status.ok()) return status;
   if (!result->has_assignment()) return result;
   v1::Assignment& assignment = *result->mutable_assignment();
+  if (request.view() == v1::ASSIGNMENT_VIEW_BASIC) {
+    assignment.clear_explanation_detail();
+    assignment.clear_explanation();
+    return result;
+  }
   if (detail != nullptr) {
     assignment.set_allocated_explanation_detail(detail.release());
   } else if (!assignment.has_explanation_detail()) {

@@ -258,6 +258,8 @@ TEST_F(CampaignGrpcTest, MqlIsDeliveredToRoutingWithIdempotencyKey) {
   EXPECT_EQ(received[0].lead_summary().mql_reason(), "DEMO_REQUEST");
   EXPECT_EQ(received[0].lead_summary().persona(), "personas/p1");
   EXPECT_EQ(received[0].lead_summary().campaign(), lead.campaign());
+  // Campaign reads nothing of the answer but its status.
+  EXPECT_EQ(received[0].view(), routing::v1::ASSIGNMENT_VIEW_BASIC);
   EXPECT_TRUE(PendingKeyFor(lead.name()).empty());
 }
 

@@ -169,6 +169,36 @@ TEST_F(RouterTest, RoutingTheSameLeadAgainReturnsTheSameAssignment) {
   EXPECT_EQ(CountAssignments(), 1);
 }
 
+TEST_F(RouterTest, BasicViewLeavesTheExplanationToGetAssignment) {
+  AddRep("A");
+  absl::StatusOr<v1::RouteLeadResponse> basic =
+      Route("leads/l1", "mql-1", v1::ASSIGNMENT_VIEW_BASIC);
+  ASSERT_TRUE(basic.ok()) << basic.status();
+  const v1::Assignment& offer = basic->assignment();
+  EXPECT_FALSE(offer.has_explanation_detail());
+  EXPECT_TRUE(offer.explanation().empty());
+  const v1::Assignment stored = Get(offer.name());
+  EXPECT_EQ(stored.rep(), offer.rep());
+  EXPECT_EQ(stored.explanation_detail().picked_rep(), offer.rep());
+  EXPECT_THAT(stored.explanation(), HasSubstr("took the lead"));
+
+  // A replay answers in the view it asks for.
+  absl::StatusOr<v1::RouteLeadResponse> full =
+      Route("leads/l1", "mql-1", v1::ASSIGNMENT_VIEW_FULL);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->assignment().SerializeAsString(), stored.SerializeAsString());
+  absl::StatusOr<v1::RouteLeadResponse> again =
+      Route("leads/l1", "mql-1", v1::ASSIGNMENT_VIEW_BASIC);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->SerializeAsString(), basic->SerializeAsString());
+  // So does a lead that already has its offer, and unset means FULL.
+  absl::StatusOr<v1::RouteLeadResponse> current = Route("leads/l1");
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(current->assignment().SerializeAsString(),
+            stored.SerializeAsString());
+  EXPECT_EQ(CountAssignments(), 1);
+}
+
 TEST_F(RouterTest, RequestIdReplaysTheFirstResultAndANewOneStartsANewRound) {
   AddRep("A");
   absl::StatusOr<v1::RouteLeadResponse> first = Route("leads/l1", "mql-1");
@@ -802,6 +832,10 @@ TEST_F(RouterTest, ValidationErrorsNameTheFieldAndChangeNothing) {
   EXPECT_TRUE(FailsNaming(router_->RouteLead(route).status(),
                           absl::StatusCode::kInvalidArgument,
                           "lead_summary.score"));
+  route.mutable_lead_summary()->set_score(10);
+  route.set_view(static_cast<v1::AssignmentView>(7));
+  EXPECT_TRUE(FailsNaming(router_->RouteLead(route).status(),
+                          absl::StatusCode::kInvalidArgument, "view"));
   EXPECT_EQ(CountAssignments(), 0);
 
   v1::AcceptAssignmentRequest accept;

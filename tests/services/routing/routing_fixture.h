@@ -107,10 +107,12 @@ class RoutingFixture : public testing::Test {
   }
 
   absl::StatusOr<v1::RouteLeadResponse> Route(
-      const std::string& lead, const std::string& request_id = "") {
+      const std::string& lead, const std::string& request_id = "",
+      v1::AssignmentView view = v1::ASSIGNMENT_VIEW_UNSPECIFIED) {
     v1::RouteLeadRequest request;
     request.set_lead(lead);
     request.set_request_id(request_id);
+    request.set_view(view);
     request.mutable_lead_summary()->set_score(80);
     request.mutable_lead_summary()->set_mql_reason("SCORE_THRESHOLD");
     return router_->RouteLead(request);
