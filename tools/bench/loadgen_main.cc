@@ -30,10 +30,17 @@ namespace handoff::bench {
 namespace {
 
 const std::vector<std::string>& AllScenarios() {
-  static const auto* all = new std::vector<std::string>{
-      "echo",           "echo_kit",         "match_persona",     "get_lead",
-      "get_assignment", "capture_lead",     "record_engagement", "route_lead",
-      "mql_to_offer",   "route_lead_queued"};
+  static const auto* all = new std::vector<std::string>{"echo",
+                                                        "echo_kit",
+                                                        "match_persona",
+                                                        "get_lead",
+                                                        "get_assignment",
+                                                        "capture_lead",
+                                                        "record_engagement",
+                                                        "route_lead",
+                                                        "route_lead_full",
+                                                        "mql_to_offer",
+                                                        "route_lead_queued"};
   return *all;
 }
 
@@ -239,9 +246,20 @@ int Run(const Flags& flags) {
     } else if (scenario == "record_engagement") {
       add_paired(scenario, [&] { return bench.RecordEngagement(); });
     } else if (scenario == "route_lead") {
-      add_paired(scenario, [&] { return bench.RouteLead(/*queued=*/false); });
+      add_paired(scenario, [&] {
+        return bench.RouteLead(/*queued=*/false,
+                               routing::v1::ASSIGNMENT_VIEW_BASIC);
+      });
+    } else if (scenario == "route_lead_full") {
+      add_paired(scenario, [&] {
+        return bench.RouteLead(/*queued=*/false,
+                               routing::v1::ASSIGNMENT_VIEW_FULL);
+      });
     } else if (scenario == "route_lead_queued") {
-      add_paired(scenario, [&] { return bench.RouteLead(/*queued=*/true); });
+      add_paired(scenario, [&] {
+        return bench.RouteLead(/*queued=*/true,
+                               routing::v1::ASSIGNMENT_VIEW_BASIC);
+      });
     } else if (scenario == "mql_to_offer") {
       for (double rate : rates) {
         absl::StatusOr<MqlToOfferResult> r = bench.MqlToOffer(

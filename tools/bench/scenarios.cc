@@ -420,14 +420,16 @@ absl::StatusOr<ScenarioResult> Bench::RecordEngagement() {
                    "handed to routing through the outbox"));
 }
 
-absl::StatusOr<ScenarioResult> Bench::RouteLead(bool queued) {
+absl::StatusOr<ScenarioResult> Bench::RouteLead(bool queued,
+                                                rv1::AssignmentView view) {
   if (absl::Status s = EnsureReps(); !s.ok()) return s;
   if (queued) {
     if (absl::Status s = SetRepsStatus(rv1::REP_STATUS_AWAY); !s.ok()) {
       return s;
     }
   }
-  const std::string tag = queued ? "q" : "r";
+  const bool full = view == rv1::ASSIGNMENT_VIEW_FULL;
+  const std::string tag = queued ? "q" : (full ? "f" : "r");
   std::atomic<int64_t> offered{0}, queued_count{0};
   IssueFn issue = MakeUnary<rv1::RouteLeadRequest, rv1::RouteLeadResponse>(
       &routing_,
@@ -435,8 +437,9 @@ absl::StatusOr<ScenarioResult> Bench::RouteLead(bool queued) {
          rv1::RouteLeadResponse* resp, Callback cb) {
         stub.async()->RouteLead(ctx, req, resp, std::move(cb));
       },
-      [this, &tag](int64_t seq, rv1::RouteLeadRequest& req) {
+      [this, &tag, view](int64_t seq, rv1::RouteLeadRequest& req) {
         req.set_request_id(RequestId(absl::StrCat("route-", tag), seq));
+        req.set_view(view);
         req.set_lead(absl::StrCat("leads/bench", options_.run_id, tag, seq));
         rv1::LeadSummary* summary = req.mutable_lead_summary();
         *summary->mutable_profile() = ProfileFor(seq);
@@ -452,14 +455,21 @@ absl::StatusOr<ScenarioResult> Bench::RouteLead(bool queued) {
   std::string note = absl::StrCat(
       "a new lead per call; ", options_.reps, " reps of capacity ",
       options_.rep_capacity, (queued ? ", all AWAY" : ""), "; ", offered.load(),
-      " offered, ", queued_count.load(), " queued (warmup included)");
+      " offered, ", queued_count.load(), " queued (warmup included)",
+      queued ? ""
+      : full ? "; view FULL: each offer with its explanation"
+             : "; view BASIC, as campaign's outbox asks: the explanation "
+               "stays with GetAssignment");
   if (queued) {
     if (absl::Status s = SetRepsStatus(rv1::REP_STATUS_AVAILABLE); !s.ok()) {
       return s;
     }
   }
-  return Result(queued ? "RouteLead (queued)" : "RouteLead",
-                queued ? Kind::kInfo : Kind::kWrite, queued ? 0 : 0.3,
+  const bool target = !queued && !full;
+  return Result(queued ? "RouteLead (queued)"
+                : full ? "RouteLead (view FULL)"
+                       : "RouteLead",
+                target ? Kind::kWrite : Kind::kInfo, target ? 0.3 : 0,
                 std::move(stats), std::move(note));
 }
 

@@ -88,7 +88,9 @@ class Bench {
   absl::StatusOr<ScenarioResult> RecordEngagement();
   // `queued`: every rep is set AWAY first, so each lead goes to the queue;
   // they are set AVAILABLE again afterwards.
-  absl::StatusOr<ScenarioResult> RouteLead(bool queued);
+  // `view` only matters for offers: a queued lead has no assignment.
+  absl::StatusOr<ScenarioResult> RouteLead(bool queued,
+                                           routing::v1::AssignmentView view);
 
   // Captures a lead and records a demo request at `rate` per second for
   // `duration` (open loop), then asks routing for each lead's first offer.
