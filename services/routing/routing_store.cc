@@ -57,7 +57,10 @@ const std::vector<std::string>& RoutingMigrations() {
       " (state, accept_due_time, id)",
       // Its prefix; the index above serves every query it did.
       "DROP INDEX assignments_by_state_due",
-      // Daily caps count a rep's offers since local midnight.
+      // Daily caps counted a rep's offers since local midnight here until
+      // the DROP INDEX step at the end; since then the column is neither
+      // written (0 in newer rows) nor read. Dropping it would rewrite the
+      // table.
       "ALTER TABLE assignments ADD COLUMN offer_time INTEGER NOT NULL"
       " DEFAULT 0",
       "CREATE INDEX assignments_by_rep_offer ON assignments (rep, offer_time)",
@@ -293,12 +296,11 @@ absl::Status RoutingStore::InsertAssignment(Transaction& tx,
   return tx
       .Exec(
           "INSERT INTO assignments (id, body, lead, rep, state,"
-          " accept_due_time, round, attempt, offer_time, warning_time)"
-          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          " accept_due_time, round, attempt, warning_time)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {id, SqlBlob{body}, IdOf(a.lead()), IdOf(a.rep()),
            static_cast<int>(a.state()),
            Micros(FromProtoTime(a.accept_due_time())), round, a.attempt(),
-           Micros(FromProtoTime(a.offer_time())),
            a.has_warning_time() ? Micros(FromProtoTime(a.warning_time()))
                                 : int64_t{0}})
       .status();
