@@ -33,8 +33,16 @@ grpc::ServerUnaryReactor* RoutingGrpcService::UpdateRep(
 grpc::ServerUnaryReactor* RoutingGrpcService::RouteLead(
     grpc::CallbackServerContext* ctx, const v1::RouteLeadRequest* request,
     v1::RouteLeadResponse* response) {
-  return HandleUnary(ctx, response,
-                     [&] { return router_.RouteLead(*request); });
+  // Never waits for the engine here: a callback thread that blocked on it
+  // would stop serving gRPC while it holds no work of its own.
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  router_.RouteLeadThen(
+      *request,
+      [reactor, response](absl::StatusOr<v1::RouteLeadResponse> reply) {
+        if (reply.ok()) *response = *std::move(reply);
+        reactor->Finish(ToGrpcStatus(reply.status()));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RoutingGrpcService::GetAssignment(

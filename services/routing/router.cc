@@ -372,8 +372,37 @@ absl::Status Router::ReloadEngine() {
   });
 }
 
+// A shared hold on engine_mu_ that, like every release of it, routes the
+// RouteLeadThen calls that arrived meanwhile.
+class Router::SharedEngine {
+ public:
+  explicit SharedEngine(Router& router)
+      ABSL_SHARED_LOCK_FUNCTION(router.engine_mu_)
+      : router_(router) {
+    router_.engine_mu_.ReaderLock();
+  }
+  ~SharedEngine() ABSL_UNLOCK_FUNCTION() {
+    router_.engine_mu_.ReaderUnlock();
+    router_.DrainPendingRoutes();
+  }
+  SharedEngine(const SharedEngine&) = delete;
+  SharedEngine& operator=(const SharedEngine&) = delete;
+
+ private:
+  Router& router_;
+};
+
 absl::Status Router::WithEngine(absl::FunctionRef<absl::Status()> write) {
-  absl::MutexLock lock(&engine_mu_);
+  absl::Status status;
+  {
+    absl::MutexLock lock(&engine_mu_);
+    status = EngineWrite(write);
+  }
+  DrainPendingRoutes();
+  return status;
+}
+
+absl::Status Router::EngineWrite(absl::FunctionRef<absl::Status()> write) {
   engine_dirty_ = false;
   absl::Status status = write();
   if (!status.ok() && engine_dirty_) {
@@ -385,6 +414,44 @@ absl::Status Router::WithEngine(absl::FunctionRef<absl::Status()> write) {
   }
   engine_dirty_ = false;
   return status;
+}
+
+void Router::DrainPendingRoutes() {
+  while (true) {
+    {
+      absl::MutexLock lock(&pending_routes_mu_);
+      if (pending_routes_.empty()) return;
+    }
+    // Its holder drains once it lets go.
+    if (!engine_mu_.TryLock()) return;
+    RoutePendingLocked();
+    engine_mu_.Unlock();
+  }
+}
+
+void Router::RoutePendingLocked() {
+  while (true) {
+    std::vector<PendingRoute> routes;
+    {
+      absl::MutexLock lock(&pending_routes_mu_);
+      routes.swap(pending_routes_);
+    }
+    if (routes.empty()) return;
+    for (PendingRoute& route : routes) {
+      DeferredDurability durability;
+      std::unique_ptr<v1::RoutingExplanation> detail;
+      absl::StatusOr<v1::RouteLeadResponse> reply =
+          RouteLeadLocked(*route.request, route.lead_id, detail);
+      if (reply.ok()) {
+        reply = RouteLeadReply(*route.request, *std::move(reply),
+                               std::move(detail));
+      }
+      durability.Then(
+          [done = std::move(route.done), reply = std::move(reply)]() mutable {
+            done(std::move(reply));
+          });
+    }
+  }
 }
 
 void Router::ReleaseRep(const std::string& rep) {
@@ -445,7 +512,10 @@ absl::Status Router::RecordEvent(Transaction& tx, v1::AssignmentEvent& event) {
 // ---------------------------------------------------------------------------
 // Routing.
 
-absl::StatusOr<v1::RouteLeadResponse> Router::RouteLead(
+namespace {
+
+// The lead RouteLead names, once the request is valid.
+absl::StatusOr<std::string> RouteLeadTarget(
     const v1::RouteLeadRequest& request) {
   absl::StatusOr<std::string> lead_id =
       ParseResourceName("lead", request.lead(), "leads");
@@ -461,16 +531,54 @@ absl::StatusOr<v1::RouteLeadResponse> Router::RouteLead(
       !s.ok()) {
     return s;
   }
+  return lead_id;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::RouteLeadResponse> Router::RouteLead(
+    const v1::RouteLeadRequest& request) {
+  absl::StatusOr<std::string> lead_id = RouteLeadTarget(request);
+  if (!lead_id.ok()) return lead_id.status();
+  std::unique_ptr<v1::RoutingExplanation> detail;
+  absl::StatusOr<v1::RouteLeadResponse> routed;
+  {
+    absl::MutexLock lock(&engine_mu_);
+    routed = RouteLeadLocked(request, *lead_id, detail);
+  }
+  DrainPendingRoutes();
+  if (!routed.ok()) return routed.status();
+  return RouteLeadReply(request, *std::move(routed), std::move(detail));
+}
+
+void Router::RouteLeadThen(const v1::RouteLeadRequest& request,
+                           RouteLeadDone done) {
+  absl::StatusOr<std::string> lead_id = RouteLeadTarget(request);
+  if (!lead_id.ok()) {
+    done(lead_id.status());
+    return;
+  }
+  {
+    absl::MutexLock lock(&pending_routes_mu_);
+    pending_routes_.push_back(PendingRoute{.request = &request,
+                                           .lead_id = *std::move(lead_id),
+                                           .done = std::move(done)});
+  }
+  DrainPendingRoutes();
+}
+
+absl::StatusOr<v1::RouteLeadResponse> Router::RouteLeadLocked(
+    const v1::RouteLeadRequest& request, const std::string& lead_id,
+    std::unique_ptr<v1::RoutingExplanation>& detail) {
   // The idempotency record is kept without the explanation, which the
   // assignment row already has: it is most of the response's bytes.
-  std::unique_ptr<v1::RoutingExplanation> detail;
   absl::StatusOr<v1::RouteLeadResponse> result;
-  absl::Status status = WithEngine([&]() -> absl::Status {
+  absl::Status status = EngineWrite([&]() -> absl::Status {
     result = IdempotentWrite<v1::RouteLeadResponse>(
         store_.db(), "RouteLead", request.request_id(),
         [&](Transaction& tx) -> absl::StatusOr<v1::RouteLeadResponse> {
           absl::StatusOr<v1::RouteLeadResponse> routed =
-              RouteInTx(tx, request, *lead_id);
+              RouteInTx(tx, request, lead_id);
           if (routed.ok() && routed->has_assignment()) {
             detail.reset(
                 routed->mutable_assignment()->release_explanation_detail());
@@ -480,8 +588,14 @@ absl::StatusOr<v1::RouteLeadResponse> Router::RouteLead(
     return result.status();
   });
   if (!status.ok()) return status;
-  if (!result->has_assignment()) return result;
-  v1::Assignment& assignment = *result->mutable_assignment();
+  return result;
+}
+
+absl::StatusOr<v1::RouteLeadResponse> Router::RouteLeadReply(
+    const v1::RouteLeadRequest& request, v1::RouteLeadResponse result,
+    std::unique_ptr<v1::RoutingExplanation> detail) {
+  if (!result.has_assignment()) return result;
+  v1::Assignment& assignment = *result.mutable_assignment();
   if (request.view() == v1::ASSIGNMENT_VIEW_BASIC) {
     assignment.clear_explanation_detail();
     assignment.clear_explanation();
@@ -1338,7 +1452,7 @@ absl::StatusOr<v1::Assignment> Router::RecordFirstTouch(
   // A touch changes no rep's load: it needs the calendar, not the engine.
   std::shared_ptr<const SlaPolicies> policies;
   {
-    absl::ReaderMutexLock lock(&engine_mu_);
+    SharedEngine lock(*this);
     policies = engine_.policies;
   }
   v1::Assignment touched;
@@ -1618,14 +1732,14 @@ absl::StatusOr<v1::RuleSet> Router::ApplyRuleSet(
 }
 
 absl::StatusOr<v1::RuleSet> Router::GetRuleSet(const v1::GetRuleSetRequest&) {
-  absl::ReaderMutexLock lock(&engine_mu_);
+  SharedEngine lock(*this);
   return engine_.snapshot->rule_set();
 }
 
 absl::StatusOr<v1::PoolFairness> Router::GetPoolFairness(
     const v1::GetPoolFairnessRequest& request) {
   if (request.pool().empty()) return InvalidField("pool", "required");
-  absl::ReaderMutexLock lock(&engine_mu_);
+  SharedEngine lock(*this);
   absl::StatusOr<v1::PoolFairness> fairness =
       engine_.snapshot->Fairness(request.pool());
   if (absl::IsNotFound(fairness.status())) return NotFound(request.pool());
@@ -1666,7 +1780,7 @@ absl::StatusOr<v1::SimulateRoutingResponse> Router::SimulateRouting(
     if (!status.ok()) return status;
   } else {
     // The live engine already holds every rep and strategy state.
-    absl::ReaderMutexLock lock(&engine_mu_);
+    SharedEngine lock(*this);
     sim = Engine{.snapshot = engine_.snapshot->Clone(),
                  .policies = engine_.policies};
   }

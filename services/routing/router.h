@@ -74,6 +74,14 @@ class Router {
 
   absl::StatusOr<v1::RouteLeadResponse> RouteLead(
       const v1::RouteLeadRequest& request);
+  using RouteLeadDone =
+      std::function<void(absl::StatusOr<v1::RouteLeadResponse>)>;
+  // RouteLead for a caller that must not block, such as a gRPC callback
+  // thread: when another thread holds the engine, that thread routes this
+  // lead too before letting go, so the caller never waits for the engine.
+  // `done` gets the reply once what the call wrote or read is durable, on
+  // whichever thread that is; `request` must stay valid until then.
+  void RouteLeadThen(const v1::RouteLeadRequest& request, RouteLeadDone done);
   absl::StatusOr<v1::Assignment> GetAssignment(
       const v1::GetAssignmentRequest& request);
   absl::StatusOr<v1::ListAssignmentsResponse> ListAssignments(
@@ -152,10 +160,36 @@ class Router {
     std::shared_ptr<const SlaPolicies> policies;
   };
 
-  // Holds engine_mu_ around `write`; rebuilds the engine from the store if
-  // the write failed after changing it.
+  // A RouteLeadThen call waiting for the engine.
+  struct PendingRoute {
+    const v1::RouteLeadRequest* request;
+    std::string lead_id;
+    RouteLeadDone done;
+  };
+  class SharedEngine;
+
+  // Holds engine_mu_ around `write` (see EngineWrite).
   absl::Status WithEngine(absl::FunctionRef<absl::Status()> write)
       ABSL_LOCKS_EXCLUDED(engine_mu_);
+  // Runs `write`; rebuilds the engine from the store if the write failed
+  // after changing it.
+  absl::Status EngineWrite(absl::FunctionRef<absl::Status()> write)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  // RouteLead's transaction for the validated `lead_id`; the explanation's
+  // detail is left in `detail` (see RouteLeadReply).
+  absl::StatusOr<v1::RouteLeadResponse> RouteLeadLocked(
+      const v1::RouteLeadRequest& request, const std::string& lead_id,
+      std::unique_ptr<v1::RoutingExplanation>& detail)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
+  // The reply in the view the request asks for.
+  absl::StatusOr<v1::RouteLeadResponse> RouteLeadReply(
+      const v1::RouteLeadRequest& request, v1::RouteLeadResponse routed,
+      std::unique_ptr<v1::RoutingExplanation> detail);
+  // Routes the waiting RouteLeadThen calls unless another thread holds
+  // engine_mu_; every release of engine_mu_ is followed by this, so none
+  // is left waiting.
+  void DrainPendingRoutes() ABSL_LOCKS_EXCLUDED(engine_mu_);
+  void RoutePendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine_mu_);
   // The rule set over every rep in the store, with the persisted strategy
   // state.
   absl::StatusOr<Engine> BuildEngine(Transaction& tx,
@@ -265,6 +299,8 @@ class Router {
   Engine engine_ ABSL_GUARDED_BY(engine_mu_);
   // Set when the engine changed inside a write that may still fail.
   bool engine_dirty_ ABSL_GUARDED_BY(engine_mu_) = false;
+  absl::Mutex pending_routes_mu_;
+  std::vector<PendingRoute> pending_routes_ ABSL_GUARDED_BY(pending_routes_mu_);
 
   std::map<int, prometheus::Counter*> rejections_;  // by RejectReason
   prometheus::Gauge& queue_oldest_age_;

@@ -6,8 +6,11 @@
 
 #include <atomic>
 #include <filesystem>
+#include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "common/ids.h"
 #include "common/proto_time.h"
@@ -197,6 +200,101 @@ TEST_F(RouterTest, BasicViewLeavesTheExplanationToGetAssignment) {
   EXPECT_EQ(current->assignment().SerializeAsString(),
             stored.SerializeAsString());
   EXPECT_EQ(CountAssignments(), 1);
+}
+
+// A handler that finds the engine taken leaves its lead to the holder, who
+// routes it before letting go; the reply waits for the commit.
+TEST_F(RouterTest, RouteLeadThenLeavesTheLeadToTheEngineHolder) {
+  const std::string rep = AddRep("A");
+  v1::RouteLeadRequest request;
+  request.set_lead("leads/l1");
+  request.set_request_id("mql-1");
+  request.set_view(v1::ASSIGNMENT_VIEW_BASIC);
+  request.mutable_lead_summary()->set_score(80);
+  absl::Notification replied;
+  absl::StatusOr<v1::RouteLeadResponse> reply;
+  auto done = [&](absl::StatusOr<v1::RouteLeadResponse> r) {
+    reply = std::move(r);
+    replied.Notify();
+  };
+  ASSERT_TRUE(router_
+                  ->WriteRep([&]() -> absl::StatusOr<std::string> {
+                    router_->RouteLeadThen(request, done);
+                    EXPECT_FALSE(replied.HasBeenNotified());
+                    EXPECT_EQ(CountAssignments(), 0);
+                    return rep;
+                  })
+                  .ok());
+  replied.WaitForNotification();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->assignment().rep(), rep);
+  EXPECT_FALSE(reply->assignment().has_explanation_detail());
+  EXPECT_EQ(Get(reply->assignment().name()).explanation_detail().picked_rep(),
+            rep);
+
+  // The reply waits for the offer to be durable.
+  StalledCommitter stalled(*db_);
+  absl::Notification second_replied;
+  request.set_lead("leads/l2");
+  request.set_request_id("mql-2");
+  router_->RouteLeadThen(request, [&](absl::StatusOr<v1::RouteLeadResponse> r) {
+    EXPECT_TRUE(r.ok()) << r.status();
+    second_replied.Notify();
+  });
+  EXPECT_FALSE(second_replied.HasBeenNotified());
+  stalled.Release();
+  second_replied.WaitForNotification();
+  EXPECT_EQ(CountAssignments(), 2);
+
+  // Bad input is answered at once and changes nothing.
+  request.set_lead("l2");
+  absl::StatusOr<v1::RouteLeadResponse> invalid;
+  router_->RouteLeadThen(request, [&](absl::StatusOr<v1::RouteLeadResponse> r) {
+    invalid = std::move(r);
+  });
+  EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(invalid.status().message(), HasSubstr("lead"));
+  EXPECT_EQ(CountAssignments(), 2);
+}
+
+TEST_F(RouterTest, RouteLeadThenFromManyThreadsRoutesEachLeadOnce) {
+  AddRep("A", 1000);
+  AddRep("B", 1000);
+  constexpr int kThreads = 4;
+  constexpr int kLeadsEach = 50;
+  std::vector<v1::RouteLeadRequest> requests(kThreads * kLeadsEach);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].set_lead(absl::StrCat("leads/l", i));
+    requests[i].set_request_id(absl::StrCat("mql-", i));
+    requests[i].mutable_lead_summary()->set_score(80);
+  }
+  std::vector<absl::StatusOr<v1::RouteLeadResponse>> replies(requests.size());
+  std::vector<std::atomic<int>> calls(requests.size());
+  absl::BlockingCounter all_replied(static_cast<int>(requests.size()));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t * kLeadsEach; i < (t + 1) * kLeadsEach; ++i) {
+        router_->RouteLeadThen(requests[i],
+                               [&, i](absl::StatusOr<v1::RouteLeadResponse> r) {
+                                 replies[i] = std::move(r);
+                                 if (calls[i].fetch_add(1) == 0)
+                                   all_replied.DecrementCount();
+                               });
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  all_replied.Wait();
+  std::set<std::string> names;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(calls[i].load(), 1) << i;
+    ASSERT_TRUE(replies[i].ok()) << replies[i].status();
+    EXPECT_EQ(replies[i]->assignment().lead(), requests[i].lead());
+    names.insert(replies[i]->assignment().name());
+  }
+  EXPECT_EQ(names.size(), requests.size());
+  EXPECT_EQ(CountAssignments(), static_cast<int>(requests.size()));
 }
 
 TEST_F(RouterTest, RequestIdReplaysTheFirstResultAndANewOneStartsANewRound) {
